@@ -1,0 +1,69 @@
+"""The `govlake` command line: configuration, sample data, ingestion steps, lake registration."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from govlake.config import ConfigError, resolve, shell_exports
+
+
+def _config(args) -> int:
+    settings = resolve()
+    print(shell_exports(settings) if args.shell else json.dumps(settings.env(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _generate(args) -> int:
+    from govlake import sample
+    summary = sample.write_delivery(args.out, persons=args.persons, seed=args.seed, truth_dir=args.truth)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def _ingest(args) -> int:
+    from jobs import ingest
+    return ingest.run_step(args.step, args.resource)
+
+
+def _register(args) -> int:
+    from govlake import trino_catalog
+    trino_catalog.register_all(resolve())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="govlake", description="GovLake 省级政务大数据平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("config", help="print the resolved configuration")
+    p.add_argument("--shell", action="store_true", help="as `export K=V` lines for shell scripts")
+    p.set_defaults(func=_config)
+
+    p = sub.add_parser("generate", help="write a sample 公安 户籍 delivery into a landing tree")
+    p.add_argument("--out", required=True, help="landing directory")
+    p.add_argument("--persons", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=20261122)
+    p.add_argument("--truth", help="where to write the ground truth (never inside the landing tree)")
+    p.set_defaults(func=_generate)
+
+    p = sub.add_parser("ingest", help="run one ingestion step for a catalogue resource")
+    p.add_argument("step", choices=["land", "bronze", "validate", "silver"])
+    p.add_argument("resource", help="resource code, e.g. gongan.hukou")
+    p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("lake", help="lake maintenance")
+    lake_sub = p.add_subparsers(dest="lake_command", required=True)
+    r = lake_sub.add_parser("register", help="register every Delta table in Trino's `lake` catalog")
+    r.set_defaults(func=_register)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"govlake: 配置错误 (configuration error): {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Builds the Spark session with Delta Lake from the resolved configuration."""
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+from govlake.config import Settings, resolve
+
+DELTA_JARS = "delta-spark_4.1_2.13-4.4.0"  # must match infra/spark/pom.xml and docs/versions.md
+
+
+def delta_jar_dir(settings: Settings) -> Path:
+    return Path(settings.cache) / "jars" / DELTA_JARS
+
+
+def get_spark(settings: Settings | None = None, app: str = "govlake"):
+    """One session per process; driver memory is fixed before the JVM starts."""
+    from pyspark.sql import SparkSession
+
+    settings = settings or resolve()
+    jars = sorted(glob.glob(str(delta_jar_dir(settings) / "*.jar")))
+    if not jars:
+        raise RuntimeError(f"Delta Lake jars missing in {delta_jar_dir(settings)}: run `make setup` "
+                           "(infra/spark/install.sh) first")
+    java17 = "/usr/lib/jvm/java-17-openjdk-amd64"
+    if "JAVA_HOME" not in os.environ and os.path.isdir(java17):
+        os.environ["JAVA_HOME"] = java17
+    local_dir = Path(settings.instance) / "spark" / "tmp"
+    local_dir.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.appName(app)
+        .master(settings.spark_master)
+        .config("spark.jars", ",".join(jars))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+        .config("spark.default.parallelism", str(settings.spark_shuffle_partitions))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.local.dir", str(local_dir))
+        .config("spark.sql.session.timeZone", "Asia/Shanghai")
+        # Keep tables readable and writable by Trino: no deletion vectors (docs/decisions.md).
+        .config("spark.databricks.delta.properties.defaults.enableDeletionVectors", "false")
+        .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={local_dir}")
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
