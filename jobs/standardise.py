@@ -70,7 +70,9 @@ def checks(cat: Catalogue, res: Resource, as_of: str) -> list[Check]:
         elif e.normalise == "date":
             out.append(Check(f"{element}_date", f"{e.name_zh}无法识别或超出范围",
                              f"coalesce({element} BETWEEN DATE'{MIN_DATE}' AND DATE'{as_of}', false)"))
-    out += [Check(r["name"], r["message"], f"coalesce({r['sql']}, false)", r["severity"]) for r in res.rules]
+    # A resource rule that cannot be evaluated (an input is missing) passes: the element checks
+    # above already report the missing value, once.
+    out += [Check(r["name"], r["message"], f"coalesce({r['sql']}, true)", r["severity"]) for r in res.rules]
     return out
 
 
