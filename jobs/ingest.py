@@ -249,6 +249,7 @@ def silver(spark, s: Settings, cat: Catalogue, res: Resource) -> int:
         if s.lake_is_local:
             shutil.rmtree(Path(staging(s, res, b, "")), ignore_errors=True)
         say(f"silver.{res.silver_table} <- {b}: 入库 {led.silver_rows}，隔离 {led.quarantined_rows}，重复 {led.duplicate_rows}")
+    lake.document(spark, s, cat)
     return 0
 
 
