@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Screenshot the Superset dashboard in headless Debian Chromium: infra/screenshot/run.sh OUT.png
+# Installs Chromium (apt) and playwright-core (npm, into the download cache) on first use.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib.sh"
+: "${GOVLAKE_CACHE:?run through govlake config}" "${GOVLAKE_SECRETS_FILE:?}" "${GOVLAKE_SUPERSET_PORT:?}"
+out=${1:?usage: run.sh OUT.png}
+if ! command -v chromium >/dev/null; then
+  log "installing Debian chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+work="$GOVLAKE_CACHE/screenshot"
+mkdir -p "$work"
+cp "$here/package.json" "$here/shot.mjs" "$work/"
+[ -d "$work/node_modules/playwright-core" ] || (cd "$work" && npm install --silent --no-audit --no-fund)
+password=$(grep -E '^SUPERSET_ADMIN_PASSWORD=' "$GOVLAKE_SECRETS_FILE" | cut -d= -f2-)
+case "$out" in /*) ;; *) out="$PWD/$out";; esac
+node "$work/shot.mjs" "http://127.0.0.1:$GOVLAKE_SUPERSET_PORT" admin "$password" "$out"
