@@ -129,7 +129,7 @@ def write_ledger(spark, s: Settings, rows: list[dict]) -> None:
         T.StructField("status", T.StringType()), T.StructField("message", T.StringType()),
         T.StructField("updated_at", T.TimestampType()),
     ])
-    now = dt.datetime.now(TZ).replace(tzinfo=None)
+    now = dt.datetime.now(TZ)
     full = [{**{f.name: None for f in schema.fields}, **r, "updated_at": now} for r in rows]
     lake.merge(spark.createDataFrame(full, schema), lake.path(s, "ops", "batch_ledger"), ["batch_id"])
 
@@ -201,7 +201,7 @@ def validate(spark, s: Settings, cat: Catalogue, res: Resource) -> int:
         gate = gate or Gate(Path(s.instance) / "gx")
         result = gate.validate(cat, res, std, accepted, as_of)
         qr = spark.createDataFrame([r | {"_batch_id": b, "resource": res.code, "department": res.department,
-                                         "validated_at": dt.datetime.now(TZ).replace(tzinfo=None)}
+                                         "validated_at": dt.datetime.now(TZ)}
                                     for r in result.rows],
                                    "suite string, expectation string, column string, severity string, "
                                    "success boolean, element_count long, unexpected_count long, "
