@@ -4,6 +4,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source infra/lib.sh
+# uv trusts the platform certificate store (a proxy CA may be installed there).
+export UV_SYSTEM_CERTS=1
 export UV_PROJECT_ENVIRONMENT="$ROOT/.govlake/venv/project"
 PROJECT_BIN="$UV_PROJECT_ENVIRONMENT/bin"
 

@@ -6,9 +6,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib.sh"
 : "${GOVLAKE_CACHE:?run through govlake config}" "${GOVLAKE_SECRETS_FILE:?}" "${GOVLAKE_SUPERSET_PORT:?}"
 out=${1:?usage: run.sh OUT.png}
-if ! command -v chromium >/dev/null; then
-  log "installing Debian chromium"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# Chromium, and a CJK font so Chinese labels render instead of empty boxes.
+if ! command -v chromium >/dev/null || [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then
+  log "installing Debian chromium and fonts-wqy-zenhei"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
 fi
 work="$GOVLAKE_CACHE/screenshot"
 mkdir -p "$work"
