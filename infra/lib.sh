@@ -54,3 +54,15 @@ stop_service() {
   fi
   rm -f "$pf"
 }
+
+# install_locked_venv VENV LOCKFILE LABEL : (re)create a virtualenv from a lock file, only when the
+# lock changed since the last install (a hash marker in the venv), so a second run costs nothing.
+install_locked_venv() {
+  local venv=$1 lock=$2 label=$3 h
+  h=$(sha256sum "$lock" | cut -c1-16)
+  [ "$(cat "$venv/.govlake-lock" 2>/dev/null)" = "$h" ] && return 0
+  log "creating the $label environment from $lock"
+  uv venv -q --allow-existing --python python3 "$venv"
+  uv pip install -q -p "$venv/bin/python" -r "$lock"
+  echo "$h" > "$venv/.govlake-lock"
+}

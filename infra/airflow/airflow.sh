@@ -14,13 +14,7 @@ gen_secret() {  # KEY -> append a generated value to the secrets file once
 }
 
 case "${1:-}" in
-  install)
-    lock_hash=$(sha256sum "$here/requirements.lock" | cut -c1-16)
-    [ "$(cat "$venv/.govlake-lock" 2>/dev/null)" = "$lock_hash" ] && exit 0
-    log "creating the Airflow environment from infra/airflow/requirements.lock"
-    uv venv -q --allow-existing --python python3 "$venv"
-    uv pip install -q -p "$venv/bin/python" -r "$here/requirements.lock"
-    echo "$lock_hash" > "$venv/.govlake-lock" ;;
+  install) install_locked_venv "$venv" "$here/requirements.lock" Airflow ;;
   init)
     for k in AIRFLOW_ADMIN_PASSWORD AIRFLOW_JWT_SECRET AIRFLOW_SECRET_KEY; do gen_secret "$k"; done
     grep -qE "^AIRFLOW_FERNET_KEY=" "$GOVLAKE_SECRETS_FILE" || echo "AIRFLOW_FERNET_KEY=$("$venv/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" >> "$GOVLAKE_SECRETS_FILE"

@@ -11,13 +11,7 @@ logf="$GOVLAKE_LOGS/superset.log"
 secret() { grep -E "^$1=" "$GOVLAKE_SECRETS_FILE" 2>/dev/null | head -1 | cut -d= -f2-; }
 
 case "${1:-}" in
-  install)
-    lock_hash=$(sha256sum "$here/requirements.lock" | cut -c1-16)
-    [ "$(cat "$venv/.govlake-lock" 2>/dev/null)" = "$lock_hash" ] && exit 0
-    log "creating the Superset environment from infra/superset/requirements.lock"
-    uv venv -q --allow-existing --python python3 "$venv"
-    uv pip install -q -p "$venv/bin/python" -r "$here/requirements.lock"
-    echo "$lock_hash" > "$venv/.govlake-lock" ;;
+  install) install_locked_venv "$venv" "$here/requirements.lock" Superset ;;
   init)
     mkdir -p "$GOVLAKE_SUPERSET_HOME" "$GOVLAKE_LOGS" "$(dirname "$GOVLAKE_SECRETS_FILE")"
     touch "$GOVLAKE_SECRETS_FILE"; chmod 600 "$GOVLAKE_SECRETS_FILE"
