@@ -113,9 +113,10 @@ case "$cmd" in
     setup >/dev/null
     "$PROJECT_BIN/python" -m pytest -m "not integration" -q ;;
   test)
-    setup
+    # The test instance is chosen before anything resolves: resolved values are exported and,
+    # once exported, override what a later resolution would derive.
     use_test_instance
-    load_config
+    setup
     trap 'stop_all' EXIT
     "$PROJECT_BIN/python" -m pytest -q ;;
   *) die "unknown command '$cmd' (setup, up, down, status, test, unit)" ;;
