@@ -6,7 +6,6 @@ Registration is repeatable: schemas and tables already known are left alone.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from govlake.config import Settings
@@ -14,7 +13,7 @@ from govlake.config import Settings
 SCHEMAS = ("bronze", "silver", "ops")
 
 
-def connect(s: Settings, retries: int = 1):
+def connect(s: Settings):
     import trino
     return trino.dbapi.connect(host=s.trino_host, port=s.trino_port, user=s.trino_user, catalog="lake",
                                request_timeout=120)
@@ -49,8 +48,13 @@ def _quote(text: str) -> str:
 
 
 def register_all(s: Settings) -> list[str]:
+    from trino.exceptions import TrinoConnectionError
     conn = connect(s)
-    known_schemas = {r[0] for r in run(conn, "SHOW SCHEMAS FROM lake")}
+    try:
+        known_schemas = {r[0] for r in run(conn, "SHOW SCHEMAS FROM lake")}
+    except (OSError, TrinoConnectionError) as exc:  # refused, timed out: Trino is not up
+        raise SystemExit(f"[govlake] 无法连接 Trino {s.trino_url}。请先启动 Trino（make up），"
+                         f"日志见 {s.logs}/trino.log") from None
     for schema in SCHEMAS:
         if schema not in known_schemas:
             run(conn, f"CREATE SCHEMA IF NOT EXISTS lake.{schema} WITH (location = {_quote(location(s, schema))})")

@@ -177,7 +177,9 @@ def bronze(spark, s: Settings, res: Resource) -> int:
             F.col("_batch_id") == m["batch_id"]).count()
         write_ledger(spark, s, [_ledger_base(m) | {"bronze_rows": n, "status": "bronze"}])
         say(f"bronze.{res.bronze_table} <- {m['batch_id']}: {n} 行")
-    return 0 if not refused else 0  # refused deliveries are recorded; the others keep flowing
+    if refused:
+        say(f"{res.code}: {refused} 个批次被拒收（原因见 lake.ops.batch_ledger），其余批次继续处理")
+    return 0  # a refused delivery is recorded in the ledger; the others keep flowing
 
 
 # --- validate ------------------------------------------------------------------------------------
