@@ -66,3 +66,11 @@ install_locked_venv() {
   uv pip install -q -p "$venv/bin/python" -r "$lock"
   echo "$h" > "$venv/.govlake-lock"
 }
+
+# ensure_port_free NAME PORT : refuse to start NAME when something else already listens on PORT
+# (otherwise the readiness wait would take the other process's answer for ours).
+ensure_port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+    die "cannot start $1: port $2 is already in use by another process (another GovLake instance? 'make down', or set the GOVLAKE_*_PORT / GOVLAKE_PORT_OFFSET variables)"
+  fi
+}

@@ -30,6 +30,7 @@ case "${1:-}" in
     fi ;;
   start)
     source "$here/env.sh"
+    is_running airflow-api || ensure_port_free airflow-api "$GOVLAKE_AIRFLOW_PORT"
     start_bg airflow-api "$GOVLAKE_LOGS/airflow.log" "$AF" api-server
     start_bg airflow-scheduler "$GOVLAKE_LOGS/airflow-scheduler.log" "$AF" scheduler
     start_bg airflow-dag-processor "$GOVLAKE_LOGS/airflow-dag-processor.log" "$AF" dag-processor
@@ -52,7 +53,7 @@ case "${1:-}" in
       grep -E "\[govlake\]|ERROR|Error" "$logf" | tail -n 30 >&2 || true
       die "DAG $dag failed; full log: $logf"
     fi
-    grep -E "\[govlake\]" "$logf" | sed 's/^.*\[govlake\]/[govlake]/' >&2 || true
+    grep -E "\[govlake\]" "$logf" | sed -e 's/^.*\[govlake\]/[govlake]/' -e 's/ \[airflow\.[^]]*\] loc=.*$//' >&2 || true
     grep -qE "Marking run <DagRun $dag .*> successful" "$logf" || die "DAG $dag did not finish successfully; full log: $logf"
     log "DAG $dag succeeded" ;;
   *) die "usage: airflow.sh install|init|start|stop|status|run-dag DAG_ID" ;;

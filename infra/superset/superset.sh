@@ -29,6 +29,7 @@ case "${1:-}" in
     touch "$marker" ;;
   start)
     if is_running superset; then log "Superset already running"; exit 0; fi
+    ensure_port_free superset "$GOVLAKE_SUPERSET_PORT"
     start_bg superset "$logf" "$venv/bin/gunicorn" --bind "127.0.0.1:$GOVLAKE_SUPERSET_PORT" \
       --workers 2 --worker-class gthread --threads 4 --timeout 120 --limit-request-line 0 \
       --limit-request-field_size 0 "superset.app:create_app()"

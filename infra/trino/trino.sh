@@ -21,6 +21,7 @@ case "${1:-}" in
   start)
     [ -x "$TRINO_DIST/bin/launcher" ] || die "Trino is not installed: run 'make setup'"
     if is_running trino; then log "Trino already running at $url"; exit 0; fi
+    ensure_port_free trino "$GOVLAKE_TRINO_PORT"
     render
     JAVA_HOME="$TRINO_JAVA_HOME" PATH="$TRINO_JAVA_HOME/bin:$PATH" \
       start_bg trino "$logf" "$TRINO_DIST/bin/launcher" run --etc-dir "$GOVLAKE_TRINO_HOME/etc" \
