@@ -64,6 +64,19 @@ def expected(src: Path) -> tuple[list[dict], list[dict]]:
             [load(p) for p in sorted((src / "charts").glob("*.yaml"))])
 
 
+def imported_charts(api: Api, charts: list[dict]) -> tuple[int, list[tuple[dict, dict]]]:
+    """(number missing, [(chart yaml, chart as listed by the API)]); prints the missing ones."""
+    missing, present = 0, []
+    for c in charts:
+        found = api.find("chart", c["uuid"])
+        if found:
+            present.append((c, found))
+        else:
+            print(f"chart {c['slice_name']}: MISSING")
+            missing += 1
+    return missing, present
+
+
 def check_imported(api: Api, src: Path) -> int:
     dashboards, charts = expected(src)
     bad = 0
@@ -71,12 +84,9 @@ def check_imported(api: Api, src: Path) -> int:
         found = api.find("dashboard", d["uuid"])
         print(f"dashboard {d['dashboard_title']}: {'ok, id %s' % found['id'] if found else 'MISSING'}")
         bad += found is None
-    for c in charts:
-        found = api.find("chart", c["uuid"])
-        if not found:
-            print(f"chart {c['slice_name']}: MISSING")
-            bad += 1
-            continue
+    missing, present = imported_charts(api, charts)
+    bad += missing
+    for c, found in present:
         chart = api.call("GET", f"/api/v1/chart/{found['id']}")["result"]
         ds_id = chart.get("datasource_id") or api.find("dataset", c["dataset_uuid"])["id"]
         qc = json.loads(chart.get("query_context") or c["query_context"])
@@ -90,13 +100,8 @@ def check_imported(api: Api, src: Path) -> int:
 
 def check_chart_data(api: Api, src: Path) -> int:
     _, charts = expected(src)
-    bad = 0
-    for c in charts:
-        found = api.find("chart", c["uuid"])
-        if not found:
-            print(f"chart {c['slice_name']}: MISSING")
-            bad += 1
-            continue
+    bad, present = imported_charts(api, charts)
+    for c, found in present:
         try:
             res = api.call("GET", f"/api/v1/chart/{found['id']}/data/?format=json&force=true")["result"]
             rows = sum(r.get("rowcount", 0) for r in res)
