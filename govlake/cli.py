@@ -15,9 +15,11 @@ def _config(args) -> int:
 
 
 def _generate(args) -> int:
-    from govlake import sample
-    summary = sample.write_delivery(args.out, persons=args.persons, seed=args.seed, truth_dir=args.truth)
-    print(json.dumps(summary, ensure_ascii=False))
+    from govlake.province.generate import generate
+    summary = generate(args.out, persons=args.persons, seed=args.seed, days=args.days, truth=args.truth)
+    rows = {code: sum(d["rows"] for d in r["deliveries"]) for code, r in summary["resources"].items()}
+    print(f"[govlake] {summary['province']}：{len(summary['departments'])} 个部门，{len(rows)} 类资源，"
+          f"{sum(rows.values())} 行，写入 {args.out}；真值 {args.truth or 'truth/'}")
     return 0
 
 
@@ -40,11 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shell", action="store_true", help="as `export K=V` lines for shell scripts")
     p.set_defaults(func=_config)
 
-    p = sub.add_parser("generate", help="write a sample 公安 户籍 delivery into a landing tree")
+    p = sub.add_parser("generate", help="write a sample province's department deliveries into a landing tree")
     p.add_argument("--out", required=True, help="landing directory")
     p.add_argument("--persons", type=int, default=3000)
     p.add_argument("--seed", type=int, default=20261122)
-    p.add_argument("--truth", help="where to write the ground truth (never inside the landing tree)")
+    p.add_argument("--days", type=int, default=3, help="days of daily increments after the snapshot day")
+    p.add_argument("--truth", help="where to write the ground truth (default: beside the landing tree)")
     p.set_defaults(func=_generate)
 
     p = sub.add_parser("ingest", help="run one ingestion step for a catalogue resource")

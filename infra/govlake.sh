@@ -41,6 +41,7 @@ setup() {
   fi
   load_config
   infra/spark/install.sh
+  infra/divisions/install.sh
   infra/trino/install.sh
   infra/airflow/airflow.sh install
   infra/superset/superset.sh install

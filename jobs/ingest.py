@@ -256,9 +256,10 @@ def silver(spark, s: Settings, cat: Catalogue, res: Resource) -> int:
 
 
 def write_code_tables(spark, s: Settings, cat: Catalogue) -> None:
-    from govlake.sample import REGIONS
-    lake.write_if_absent(spark.createDataFrame(REGIONS, "region_code string, region_name string, "
-                                                        "city_code string, city_name string"),
+    from govlake.province import divisions
+    counties = [(c.code, c.name, c.city_code, c.city_name) for c in divisions.load(s.cache).counties]
+    lake.write_if_absent(spark.createDataFrame(counties, "region_code string, region_name string, "
+                                                         "city_code string, city_name string"),
                          lake.path(s, "silver", "code_region"))
     sex = cat.code_tables["sex"]["codes"]
     lake.write_if_absent(spark.createDataFrame(sorted(sex.items()), "code string, name string"),

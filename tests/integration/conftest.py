@@ -51,10 +51,15 @@ def ingested(settings, trino_up):
     for d in ("lake", "landing", "truth", "gx"):
         shutil.rmtree(inst / d, ignore_errors=True)
     sh(str(ROOT / ".govlake/venv/project/bin/govlake"), "generate", "--out", settings.landing,
-       "--truth", str(inst / "truth"), "--persons", "2000")
+       "--truth", str(inst / "truth"), "--persons", "2000", "--days", "2")
     sh("infra/airflow/airflow.sh", "init", timeout=600)
     run = sh("infra/airflow/airflow.sh", "run-dag", "govlake_ingest_gongan", timeout=1200)
-    truth = json.loads((inst / "truth" / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((inst / "truth" / "summary.json").read_text(encoding="utf-8"))
+    [delivery] = summary["resources"]["gongan.hukou"]["deliveries"]
+    truth = {"raw_rows": delivery["rows"], "expected_silver_rows": delivery["clean_rows"],
+             "expected_quarantined_rows": delivery["expected_quarantined_rows"],
+             "expected_duplicate_rows": delivery["duplicate_rows"],
+             "defects": summary["resources"]["gongan.hukou"]["defects"]}
     return {"truth": truth, "dag_output": run.stdout + run.stderr}
 
 

@@ -40,9 +40,10 @@ def test_trino_serves_silver_with_the_expected_rows(ingested, trino_query, setti
     truth = ingested["truth"]
     assert trino_query("SELECT count(*) FROM lake.silver.person")[0][0] == truth["expected_silver_rows"]
     # 15-digit legacy numbers arrive upgraded to 18 digits.
-    legacy = [json.loads(line)["id_number"] for line in
-              (Path(settings.instance) / "truth" / "defects.jsonl").read_text(encoding="utf-8").splitlines()
-              if '"legacy_15"' in line]
+    defects = [json.loads(line) for line in
+               (Path(settings.instance) / "truth" / "defects.jsonl").read_text(encoding="utf-8").splitlines()]
+    legacy = [d["clean"] for d in defects if d["resource"] == "gongan.hukou" and d["kind"] == "legacy_15"]
+    assert legacy
     in_list = ", ".join(f"'{i}'" for i in legacy)
     assert trino_query(f"SELECT count(*) FROM lake.silver.person WHERE id_number IN ({in_list})")[0][0] == len(legacy)
     assert trino_query("SELECT count(*) FROM lake.silver.person WHERE length(id_number) <> 18")[0][0] == 0

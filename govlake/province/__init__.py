@@ -1,0 +1,1 @@
+"""A sample province: realistic, misbehaving department deliveries with ground truth (issue 3)."""
