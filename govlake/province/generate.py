@@ -482,9 +482,9 @@ class Delivery:
             elif kind_ == "uscc" and v:
                 v = g.mess.uscc(v, where)
             elif col.kind == "sex" and v:
-                v = g.mess.sex(v)
+                v = g.mess.sex(v, where)
             elif col.kind == "date":
-                v = g.mess.date(v, spec.date_style) if isinstance(v, dt.date) else (v or "")
+                v = g.mess.date(v, spec.date_style, where) if isinstance(v, dt.date) else (v or "")
             out.append(v)
         self.w.write(out)
         self.quarantine_expected += bad

@@ -12,7 +12,7 @@ DEFAULT_RATES = {
     # legal entities: a legacy GB 11714 organisation code in place of the USCC
     "legacy_org_code": 0.05,
     # code and date variants (repairable)
-    "sex_variant": 0.3, "date_variant": 0.3,
+    "sex_variant": 0.3, "date_variant": 0.2,
     # rows and deliveries
     "duplicate_row": 0.01, "late_delivery": 0.1, "repeated_delivery": 0.05, "out_of_order": 0.05,
 }
@@ -70,13 +70,21 @@ class Mess:
             return f"{org[:8]}-{org[8]}"
         return value
 
-    def sex(self, code: str) -> str:
-        return self.rng.choice(SEX_VARIANTS[code]) if code in SEX_VARIANTS and self._hit("sex_variant") else code
+    def sex(self, code: str, where: tuple) -> str:
+        if code in SEX_VARIANTS and self._hit("sex_variant"):
+            out = self.rng.choice(SEX_VARIANTS[code][:2])
+            self.log(*where, "sex_variant", code)
+            return out
+        return code
 
-    def date(self, d: dt.date | None, style: str) -> str:
+    def date(self, d: dt.date | None, style: str, where: tuple) -> str:
         if d is None:
             return ""
+        clean = fmt_date(d, style)
         if self._hit("date_variant"):
-            style = self.rng.choice(DATE_FORMATS)
-        return fmt_date(d, style)
+            out = fmt_date(d, self.rng.choice(DATE_FORMATS))
+            if out != clean:
+                self.log(*where, "date_variant", clean)
+                return out
+        return clean
 

@@ -133,6 +133,13 @@ def test_defect_rates_are_near_their_settings(province):
         assert abs(got - rates[kind]) <= rates[kind] * 0.5 + 0.002, (kind, got)
     d = hukou["deliveries"][0]
     assert d["rows"] == d["clean_rows"] + d["expected_quarantined_rows"] + d["duplicate_rows"]
+    # Code and date variants are logged too (the pipeline must map them back).
+    assert abs(hukou["defects"]["sex_variant"] / rows - rates["sex_variant"]) < rates["sex_variant"] * 0.3
+    assert hukou["defects"]["date_variant"] > 0
+    # Legacy organisation codes stand in for USCCs (one USCC column per social-insurance row).
+    si = summary["resources"]["renshe.social_insurance"]
+    share = si["defects"]["legacy_org_code"] / si["deliveries"][0]["rows"]
+    assert 0.6 * rates["legacy_org_code"] < share < 1.4 * rates["legacy_org_code"]
 
 
 def test_late_repeated_and_out_of_order_deliveries(province):
