@@ -317,11 +317,10 @@ class Generator:
         """One day's increments from every department."""
         r, st, day = self.rng, self.state, self.day(d)
         n = lambda rate, base: max(1, round(base * rate))  # noqa: E731 — every resource delivers every day
-        alive = [i for i in range(len(st.adults))] if len(st.adults) < 50000 else None
 
         def pick_adult() -> int:
             while True:
-                i = r.randrange(len(st.adults)) if alive is None else r.choice(alive)
+                i = r.randrange(len(st.adults))
                 if st.alive[i]:
                     return i
 
