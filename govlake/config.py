@@ -54,6 +54,7 @@ class Settings:
     airflow_db_uri: str
     airflow_executor: str
     airflow_parallelism: int
+    port_offset: int = 0
 
     @property
     def lake_is_local(self) -> bool:
@@ -70,6 +71,9 @@ class Settings:
         """The settings as GOVLAKE_* environment variables (plus AIRFLOW_HOME)."""
         out = {f"GOVLAKE_{k.upper()}": str(v) for k, v in asdict(self).items()}
         out["GOVLAKE_LAKE_IS_LOCAL"] = "1" if self.lake_is_local else "0"
+        # Stamps what these values were derived from, so a later resolution for another instance or
+        # port offset can tell inherited derived values from settings someone chose (see _drop_stale).
+        out["GOVLAKE_RESOLVED_FOR"] = f"{self.instance}|{self.port_offset}"
         out["AIRFLOW_HOME"] = self.airflow_home
         return out
 
@@ -87,8 +91,27 @@ def _read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def _drop_stale(env: dict[str, str], root: Path) -> dict[str, str]:
+    """Exported settings reach child processes as plain variables. When a child resolves for another
+    instance or port offset, the values derived for the old one (paths under the old instance, ports)
+    must not win over the new derivation."""
+    stamp = env.get("GOVLAKE_RESOLVED_FOR")
+    if not stamp:
+        return env
+    old_instance, _, old_offset = stamp.partition("|")
+    out = dict(env)
+    if env.get("GOVLAKE_INSTANCE", str(root / ".govlake" / "local")) != old_instance:
+        for key, value in env.items():
+            if key.startswith("GOVLAKE_") and key != "GOVLAKE_INSTANCE" and old_instance in value:
+                del out[key]
+    if env.get("GOVLAKE_PORT_OFFSET", "0") != old_offset:
+        for key in ("GOVLAKE_TRINO_PORT", "GOVLAKE_SUPERSET_PORT", "GOVLAKE_AIRFLOW_PORT"):
+            out.pop(key, None)
+    return out
+
+
 def resolve(environ: Mapping[str, str] | None = None, root: Path = ROOT) -> Settings:
-    env = dict(os.environ if environ is None else environ)
+    env = _drop_stale(dict(os.environ if environ is None else environ), root)
     profile = env.get("GOVLAKE_PROFILE", "local")
     if profile not in PROFILES:
         raise ConfigError(f"GOVLAKE_PROFILE={profile!r}: expected one of {', '.join(PROFILES)}")
@@ -160,6 +183,7 @@ def resolve(environ: Mapping[str, str] | None = None, root: Path = ROOT) -> Sett
         airflow_db_uri=airflow_db,
         airflow_executor=get("AIRFLOW_EXECUTOR", "LocalExecutor" if local else "CeleryExecutor"),
         airflow_parallelism=get_int("AIRFLOW_PARALLELISM", 2 if local else 32),
+        port_offset=offset,
     )
 
 

@@ -114,8 +114,6 @@ case "$cmd" in
     setup >/dev/null
     "$PROJECT_BIN/python" -m pytest -m "not integration" -q ;;
   test)
-    # The test instance is chosen before anything resolves: resolved values are exported and,
-    # once exported, override what a later resolution would derive.
     use_test_instance
     setup
     trap 'stop_all' EXIT

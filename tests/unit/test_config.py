@@ -80,3 +80,18 @@ def test_shell_exports_quote_values(tmp_path):
     out = shell_exports(resolve({"GOVLAKE_INSTANCE": str(tmp_path / "a b")}, root=tmp_path))
     assert f"export GOVLAKE_INSTANCE='{tmp_path / 'a b'}'" in out
     assert "export AIRFLOW_HOME=" in out
+
+
+def test_values_exported_for_one_instance_do_not_leak_into_another(tmp_path):
+    first = resolve({"GOVLAKE_INSTANCE": str(tmp_path / "local"), "HOME": str(tmp_path)}, root=tmp_path)
+    inherited = {**first.env(), "HOME": str(tmp_path)}
+    second = resolve({**inherited, "GOVLAKE_INSTANCE": str(tmp_path / "test"), "GOVLAKE_PORT_OFFSET": "10000"},
+                     root=tmp_path)
+    assert second.lake == str(tmp_path / "test" / "lake")
+    assert second.airflow_db_uri == f"sqlite:///{tmp_path / 'test' / 'airflow' / 'airflow.db'}"
+    assert (second.trino_port, second.superset_port) == (18080, 18088)
+    # Re-resolving with the same inherited values changes nothing; a chosen value still wins.
+    assert resolve(inherited, root=tmp_path) == first
+    chosen = resolve({**inherited, "GOVLAKE_INSTANCE": str(tmp_path / "test"), "GOVLAKE_LAKE": "/data/lake"},
+                     root=tmp_path)
+    assert chosen.lake == "/data/lake"
