@@ -52,7 +52,7 @@ def register_all(s: Settings) -> list[str]:
     conn = connect(s)
     try:
         known_schemas = {r[0] for r in run(conn, "SHOW SCHEMAS FROM lake")}
-    except (OSError, TrinoConnectionError) as exc:  # refused, timed out: Trino is not up
+    except (OSError, TrinoConnectionError):  # refused, timed out: Trino is not up
         raise SystemExit(f"[govlake] 无法连接 Trino {s.trino_url}。请先启动 Trino（make up），"
                          f"日志见 {s.logs}/trino.log") from None
     for schema in SCHEMAS:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from govlake import ids, uscc
 from govlake.province import divisions
-from govlake.province.mess import DEFAULT_RATES, Mess, fmt_date
-from govlake.province.spec import BY_CODE, DEPARTMENTS, RESOURCES, ResourceSpec
+from govlake.province.mess import DEFAULT_RATES, Mess
+from govlake.province.spec import BY_CODE, DEPARTMENTS, ResourceSpec
 from govlake.province.writer import DeliveryWriter
 
 TZ = dt.timezone(dt.timedelta(hours=8))
