@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from govlake.catalogue import CatalogueError
 from govlake.config import ConfigError, resolve, shell_exports
 
 
@@ -34,6 +35,23 @@ def _register(args) -> int:
     return 0
 
 
+def _catalogue(args) -> int:
+    from govlake import catalogue, dictionary
+    cat = catalogue.load()
+    if args.catalogue_command == "check":
+        print(f"[govlake] 目录校验通过：{len(cat.resources)} 类资源，{len(cat.elements)} 个数据元，"
+              f"{len(cat.code_tables)} 张代码表")
+        return 0
+    text = dictionary.render(cat)
+    if args.out:
+        from pathlib import Path
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"[govlake] 数据字典已写入 {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="govlake", description="GovLake 省级政务大数据平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -55,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("resource", help="resource code, e.g. gongan.hukou")
     p.set_defaults(func=_ingest)
 
+    p = sub.add_parser("catalogue", help="the resource catalogue (lakehouse/)")
+    cat_sub = p.add_subparsers(dest="catalogue_command", required=True)
+    cat_sub.add_parser("check", help="load and validate the catalogue").set_defaults(func=_catalogue)
+    d = cat_sub.add_parser("dictionary", help="render the data dictionary (Markdown)")
+    d.add_argument("--out", help="file to write (default: standard output)")
+    d.set_defaults(func=_catalogue)
+
     p = sub.add_parser("lake", help="lake maintenance")
     lake_sub = p.add_subparsers(dest="lake_command", required=True)
     r = lake_sub.add_parser("register", help="register every Delta table in Trino's `lake` catalog")
@@ -65,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"govlake: 配置错误 (configuration error): {exc}", file=sys.stderr)
+        return 2
+    except CatalogueError as exc:
+        print(f"govlake: 目录错误 (catalogue error): {exc}", file=sys.stderr)
         return 2
 
 

@@ -25,7 +25,8 @@ def test_unknown_element_is_reported_with_its_file(tmp_path):
     base = _copy(tmp_path)
     f = base / "catalogue" / "gongan" / "hukou.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("住址: address", "住址: home_address"), encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r"hukou\.yaml: items\.住址 maps to unknown data element 'home_address'"):
+    line = next(n for n, text in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if "住址: home_address" in text)
+    with pytest.raises(CatalogueError, match=rf"hukou\.yaml:{line}: items\.住址 maps to unknown data element 'home_address'"):
         catalogue.load(base)
 
 
@@ -33,10 +34,38 @@ def test_bad_severity_is_reported(tmp_path):
     base = _copy(tmp_path)
     f = base / "catalogue" / "gongan" / "hukou.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("severity: warn", "severity: maybe", 1), encoding="utf-8")
-    with pytest.raises(CatalogueError, match="severity must be one of"):
+    line = next(n for n, text in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if "severity: maybe" in text)
+    with pytest.raises(CatalogueError, match=rf"hukou\.yaml:{line}: rules\[0\]\.severity must be one of"):
+        catalogue.load(base)
+
+
+def test_missing_key_and_broken_yaml_name_the_file(tmp_path):
+    base = _copy(tmp_path)
+    f = base / "catalogue" / "gongan" / "hukou.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("  name_zh: 户籍人口基本信息\n", ""), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"hukou\.yaml:\d+: missing required key 'name_zh'"):
+        catalogue.load(base)
+    f.write_text("resource: [unclosed", encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"hukou\.yaml: invalid YAML"):
         catalogue.load(base)
 
 
 def test_unknown_resource_lists_the_known_ones():
     with pytest.raises(CatalogueError, match="gongan.hukou"):
         catalogue.load().resource("minzheng.marriage")
+
+
+def test_committed_data_dictionary_is_current():
+    from govlake import dictionary
+    committed = (LAKEHOUSE.parent / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+    assert committed == dictionary.render(catalogue.load()), \
+        "docs/data_dictionary.md is stale: run `govlake catalogue dictionary --out docs/data_dictionary.md`"
+
+
+def test_dictionary_lists_every_item_with_its_chinese_name():
+    from govlake import dictionary
+    cat = catalogue.load()
+    text = dictionary.render(cat)
+    for res in cat.resources.values():
+        for src, el in res.items.items():
+            assert f"| {src} | {el} | {cat.elements[el].name_zh} |" in text
