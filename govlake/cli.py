@@ -26,7 +26,16 @@ def _generate(args) -> int:
 
 def _ingest(args) -> int:
     from jobs import ingest
-    return ingest.run_step(args.step, args.resource)
+    if args.step == "run":
+        return ingest.run_all(args.target)
+    return ingest.run_step(args.step, args.target)
+
+
+def _quality(args) -> int:
+    from quality import report
+    if args.quality_command == "report":
+        return report.main(args.truth, args.json)
+    return report.scorecard_main()
 
 
 def _register(args) -> int:
@@ -68,10 +77,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--truth", help="where to write the ground truth (default: beside the landing tree)")
     p.set_defaults(func=_generate)
 
-    p = sub.add_parser("ingest", help="run one ingestion step for a catalogue resource")
-    p.add_argument("step", choices=["land", "bronze", "validate", "silver"])
-    p.add_argument("resource", help="resource code, e.g. gongan.hukou")
+    p = sub.add_parser("ingest", help="run an ingestion step (or all of them: run) for resources")
+    p.add_argument("step", choices=["land", "bronze", "validate", "silver", "run"])
+    p.add_argument("target", help="a resource (gongan.hukou), a department (gongan) or all")
     p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("quality", help="data quality: defect report against a ground truth, scorecards")
+    q_sub = p.add_subparsers(dest="quality_command", required=True)
+    r = q_sub.add_parser("report", help="share of injected defects caught and repaired; ledger reconciliation")
+    r.add_argument("--truth", required=True, help="the generator's truth folder (summary.json, defects.jsonl)")
+    r.add_argument("--json", help="also write the figures to this JSON file")
+    r.set_defaults(func=_quality)
+    q_sub.add_parser("scorecard", help="scorecard per department and batch").set_defaults(func=_quality)
 
     p = sub.add_parser("catalogue", help="the resource catalogue (lakehouse/)")
     cat_sub = p.add_subparsers(dest="catalogue_command", required=True)

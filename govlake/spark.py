@@ -47,5 +47,12 @@ def get_spark(settings: Settings | None = None, app: str = "govlake"):
         .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={local_dir}")
     )
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
+    # ERROR: Spark's WARN lines (codegen fallbacks with whole plans) drown the progress output.
+    spark.sparkContext.setLogLevel("ERROR")
+    # Wide generated check expressions exceed Java's 64 KB method limit; Spark then falls back to
+    # interpreted evaluation (correct, a little slower) but logs the whole failed source as an ERROR.
+    jvm = spark.sparkContext._jvm
+    for logger in ("org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
+                   "org.apache.spark.sql.execution.WholeStageCodegenExec"):
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(logger, jvm.org.apache.logging.log4j.Level.OFF)
     return spark

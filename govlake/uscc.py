@@ -57,3 +57,50 @@ def is_valid_org_code(code: str | None) -> bool:
         return False
     code = code.replace("-", "").upper()
     return len(code) == 9 and code[:8].isalnum() and org_check_char(code[:8]) == code[8]
+
+
+# --- Spark SQL twins ------------------------------------------------------------------------------
+
+_FULL = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＴＵＷＸＹａｂｃｄｅｆｇｈｊｋｌｍｎｐｑｒｔｕｗｘｙ－"
+_HALF = "0123456789ABCDEFGHJKLMNPQRTUWXYabcdefghjklmnpqrtuwxy-"
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def normalise(raw: str | None) -> str | None:
+    """Half-width, no whitespace, upper case; a legacy organisation code becomes `XXXXXXXX-X`."""
+    if raw is None:
+        return None
+    s = "".join(raw.translate(str.maketrans(_FULL, _HALF)).split()).upper()
+    if len(s) == 9 and s.isalnum():
+        s = f"{s[:8]}-{s[8]}"
+    return s or None
+
+
+def normalise_sql(col: str) -> str:
+    """SQL twin of :func:`normalise`."""
+    s = f"nullif(upper(regexp_replace(translate({col}, '{_FULL}', '{_HALF}'), '\\\\s', '')), '')"
+    return f"CASE WHEN {s} RLIKE '^[0-9A-Z]{{9}}$' THEN concat(substring({s}, 1, 8), '-', substring({s}, 9, 1)) ELSE {s} END"
+
+
+def _org_check_sql(body8: str) -> str:
+    total = " + ".join(f"(instr('{_BASE36}', substring({body8}, {i + 1}, 1)) - 1) * {w}"
+                       for i, w in enumerate(ORG_WEIGHTS))
+    c = f"(11 - ({total}) % 11)"
+    return f"CASE {c} WHEN 10 THEN 'X' WHEN 11 THEN '0' ELSE CAST({c} AS STRING) END"
+
+
+def check_ok_sql(col: str) -> str:
+    """True when a normalised value is a valid USCC (authority, organisation and USCC check characters)."""
+    total = " + ".join(f"(instr('{ALPHABET}', substring({col}, {i + 1}, 1)) - 1) * {w}"
+                       for i, w in enumerate(WEIGHTS))
+    check = f"substring('{ALPHABET}', (31 - ({total}) % 31) % 31 + 1, 1)"
+    pairs = " OR ".join(f"({col} RLIKE '^{a}[{t}]')" for a, t in AUTHORITIES.items())
+    return (f"coalesce({col} RLIKE '^[{ALPHABET}]{{2}}[0-9]{{6}}[{ALPHABET}]{{10}}$' AND ({pairs}) AND "
+            f"{_org_check_sql(f'substring({col}, 9, 8)')} = substring({col}, 17, 1) AND "
+            f"{check} = substring({col}, 18, 1), false)")
+
+
+def legacy_ok_sql(col: str) -> str:
+    """True when a normalised value is a valid legacy GB 11714 organisation code `XXXXXXXX-X`."""
+    return (f"coalesce({col} RLIKE '^[0-9A-Z]{{8}}-[0-9X]$' AND "
+            f"{_org_check_sql(f'substring({col}, 1, 8)')} = substring({col}, 10, 1), false)")

@@ -1,9 +1,14 @@
 """The Great Expectations gate between bronze and silver, generated from the catalogue.
 
-Two suites per resource, run once per batch (each expectation costs Spark jobs, so the per-row
-logic is already folded into `_ok_*` columns by jobs/standardise.py):
-- `<resource>.batch` on every standardised row: the delivery is usable at all (fail severity);
-- `<resource>.silver` on the rows about to be published: keys unique and present, forms valid.
+Three layers, all generated from the catalogue:
+- `<resource>.rows`: the per-row checks, as Spark SQL `_ok_*` columns (jobs/standardise.py), counted
+  per batch by quality/scorecard.py; `warn` quarantines the row, `info` publishes it with a notice;
+- `<resource>.batch` (severity fail), per batch from those counts: not empty, not mostly quarantined,
+  no `fail` rule broken. Failing it holds the batch back (status rejected), the others go on;
+- `<resource>.silver`: a Great Expectations suite on everything about to be published in one run of
+  the resource, from the element rules — keys present and unique per batch, IDs and USCCs well
+  formed, codes in their tables, regions valid, dates in range. It runs once per resource and run,
+  not per batch: each expectation costs Spark jobs. Failing it holds back that run's batches.
 """
 from __future__ import annotations
 
@@ -26,32 +31,72 @@ class GateResult:
     def failures(self) -> list[dict]:
         return [r for r in self.rows if not r["success"]]
 
+    @property
+    def messages(self) -> list[str]:
+        return [f"{f['suite']}:{f['expectation']}({f['column'] or ''}) 未通过，观测值 {f['observed'] or f['unexpected_count']}"
+                for f in self.failures]
 
-def batch_expectations(res: Resource, check_columns: list[str]) -> list:
-    import great_expectations as gx
+
+def batch_failures(res: Resource, card: dict, checks) -> tuple[list[str], list[dict]]:
+    """The batch-level gate (severity fail), from the batch's scorecard counts: not empty, not mostly
+    quarantined, no `fail` rule broken. Returns (Chinese problems, one quality result per limit)."""
     share = float(res.gate.get("max_quarantine_share", 0.5))
-    exps = [gx.expectations.ExpectTableRowCountToBeBetween(min_value=1)]
-    exps += [gx.expectations.ExpectColumnToExist(column=c) for c in res.items.values()]
-    exps.append(gx.expectations.ExpectColumnValuesToBeInSet(column="_accepted", value_set=[True],
-                                                            mostly=round(1 - share, 4)))
-    return exps
+    # A day without records is a valid increment; a full snapshot is never empty.
+    min_rows = int(res.gate.get("min_rows", 1 if res.mode == "full" else 0))
+    rows, quarantined = card["rows"], card["quarantined"]
+    base = max(rows - card["duplicates"], 1)
+    # A share says little about a handful of rows: one bad row of one would hold a whole day back.
+    share_from = int(res.gate.get("min_rows_for_share", 20))
+    limits = [("min_rows", rows >= min_rows, rows, f"行数 {rows} 少于下限 {min_rows}"),
+              ("max_quarantine_share", base < share_from or quarantined / base <= share,
+               round(quarantined / base, 4), f"隔离比例 {quarantined / base:.1%} 超过上限 {share:.0%}")]
+    for c in checks:
+        if c.severity == "fail":
+            bad = card["failures"].get(c.name, 0)
+            limits.append((c.name, bad == 0, bad, f"{c.message}：{bad} 行"))
+    problems = [msg for _, ok, _, msg in limits if not ok]
+    rows_out = [{"suite": f"{res.code}.batch", "expectation": name, "column": None, "severity": "fail",
+                 "success": ok, "element_count": rows, "unexpected_count": None if isinstance(obs, float) else obs,
+                 "unexpected_percent": None, "observed": str(obs)} for name, ok, obs, _ in limits]
+    return problems, rows_out
 
 
-def silver_expectations(cat: Catalogue, res: Resource, as_of: str) -> list:
+ID_REGEX = r"^[0-9]{17}[0-9X]$"
+USCC_REGEX = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$|^[0-9A-Z]{8}-[0-9X]$"
+
+
+def silver_expectations(cat: Catalogue, res: Resource, as_of: str, regions: list) -> list:
+    """On the rows about to be published, from the element rules: keys present and unique, IDs and
+    USCCs well formed, codes in their tables, regions valid, dates in range."""
     import great_expectations as gx
     E = gx.expectations
-    exps = [E.ExpectColumnValuesToNotBeNull(column=res.key), E.ExpectColumnValuesToBeUnique(column=res.key)]
-    for element in res.items.values():
-        e = cat.elements[element]
+    exps = [E.ExpectColumnValuesToNotBeNull(column=k) for k in res.key]
+    # Unique within each batch (a full snapshot repeats every key in every batch).
+    exps.append(E.ExpectCompoundColumnsToBeUnique(column_list=[*res.key, "_batch_id"]))
+    region_codes = sorted({c for c, lo, hi in regions if (lo or "") <= as_of and (hi is None or as_of < hi)})
+    for item in res.items:
+        e, col = cat.elements[item.element], item.name
         if e.normalise == "citizen_id":
-            exps.append(E.ExpectColumnValuesToMatchRegex(column=element, regex=r"^[0-9]{17}[0-9X]$"))
+            exps.append(E.ExpectColumnValuesToMatchRegex(column=col, regex=ID_REGEX))
+        elif e.normalise == "uscc":
+            exps.append(E.ExpectColumnValuesToMatchRegex(column=col, regex=USCC_REGEX))
+        elif e.normalise == "party":
+            exps.append(E.ExpectColumnValuesToMatchRegex(column=col, regex=f"{ID_REGEX}|{USCC_REGEX}"))
         elif e.normalise == "code":
-            exps.append(E.ExpectColumnValuesToBeInSet(column=element,
-                                                      value_set=list(cat.code_tables[e.code_table]["codes"])))
-        elif e.normalise == "date":
-            exps.append(E.ExpectColumnValuesToNotBeNull(column=element))
-            exps.append(E.ExpectColumnValuesToBeBetween(column=element, min_value=dt.date(1900, 1, 1),
+            table = cat.code_tables[e.code_table]
+            if "codes" in table:
+                exps.append(E.ExpectColumnValuesToBeInSet(column=col, value_set=list(table["codes"])))
+            else:
+                exps.append(E.ExpectColumnValuesToMatchRegex(column=col, regex=table.get("pattern", ".*")))
+        elif e.normalise == "region":
+            exps.append(E.ExpectColumnValuesToBeInSet(column=col, value_set=region_codes))
+        elif e.normalise == "date" and e.not_after_delivery:
+            exps.append(E.ExpectColumnValuesToBeBetween(column=col, min_value=dt.date(1900, 1, 1),
                                                         max_value=dt.date.fromisoformat(as_of)))
+        if e.pattern:
+            exps.append(E.ExpectColumnValuesToMatchRegex(column=col, regex=e.pattern))
+        if item.required and col not in res.key:
+            exps.append(E.ExpectColumnValuesToNotBeNull(column=col))
     return exps
 
 
@@ -97,10 +142,8 @@ class Gate:
             })
         return rows
 
-    def validate(self, cat: Catalogue, res: Resource, std, accepted, as_of: str) -> GateResult:
-        ok_cols = [c for c in std.columns if c.startswith("_ok_")]
-        rows = self.run_suite(f"{res.code}.batch", batch_expectations(res, ok_cols), std, "fail")
-        rows += self.run_suite(f"{res.code}.silver", silver_expectations(cat, res, as_of), accepted, "fail")
+    def validate_silver(self, cat: Catalogue, res: Resource, accepted, as_of: str, regions: list) -> GateResult:
+        rows = self.run_suite(f"{res.code}.silver", silver_expectations(cat, res, as_of, regions), accepted, "fail")
         return GateResult(all(r["success"] for r in rows), rows)
 
     def build_docs(self) -> None:

@@ -33,7 +33,8 @@ def _rows(path: Path):
         yield from csv.DictReader(f)
 
 
-def load(cache: str | Path, province: str = "33") -> Province:
+def load(cache: str | Path, province: str = "33", villages: bool = True) -> Province:
+    """The province's counties; with `villages`, only counties that have villages, each with its list."""
     src = source_dir(cache)
     if not (src / "villages.csv").is_file():
         raise FileNotFoundError(f"administrative divisions missing in {src}: run `make setup` "
@@ -43,6 +44,8 @@ def load(cache: str | Path, province: str = "33") -> Province:
     counties = {r["code"]: County(r["code"], r["name"], r["cityCode"], cities[r["cityCode"]])
                 for r in _rows(src / "areas.csv") if r["provinceCode"] == province}
     towns = {r["code"]: r["name"] for r in _rows(src / "streets.csv") if r["provinceCode"] == province}
+    if not villages:
+        return Province(province, pname, sorted(counties.values(), key=lambda c: c.code))
     for r in _rows(src / "villages.csv"):
         if r["provinceCode"] == province and r["areaCode"] in counties:
             counties[r["areaCode"]].villages.append((r["code"], r["name"], towns.get(r["streetCode"], "")))

@@ -15,8 +15,8 @@ from govlake.config import resolve
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def sh(*args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, **resolve().env()}
+def sh(*args: str, check: bool = True, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **resolve().env(), **(env or {})}
     proc = subprocess.run(list(args), cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}"
@@ -44,23 +44,52 @@ def trino_up(settings):
     sh("infra/trino/trino.sh", "stop", check=False)
 
 
+PERSONS, DAYS = 800, 2
+
+
+def _malformed_delivery(landing: Path) -> str:
+    """A 户 delivery cut off mid-row (its manifest checksums match what arrived): must be refused
+    while every other delivery keeps flowing."""
+    src = landing / "gongan" / "household" / "20261121-001"
+    bad = src.with_name("20261124-001")
+    shutil.copytree(src, bad)
+    manifest = json.loads((bad / "manifest.json").read_text(encoding="utf-8"))
+    f = bad / manifest["files"][0]["name"]
+    data = f.read_bytes()
+    f.write_bytes(data[: len(data) * 2 // 3])
+    import hashlib
+    manifest["files"][0]["sha256"] = hashlib.sha256(f.read_bytes()).hexdigest()
+    manifest["files"][0]["rows"] = None
+    manifest["data_date"] = "2026-11-24"
+    (bad / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return "gongan.household.20261124-001"
+
+
 @pytest.fixture(scope="session")
-def ingested(settings, trino_up):
-    """A fresh sample delivery run through the real Airflow DAG; returns the generator's truth."""
+def ingested(settings, trino_up, spark):
+    """A fresh sample province: 公安 through its real Airflow DAG, every other department through
+    the same steps in this process's Spark session; returns the ground truth."""
+    from govlake import catalogue
+    from jobs import ingest
     inst = Path(settings.instance)
-    for d in ("lake", "landing", "truth", "gx"):
+    for d in ("lake", "landing", "truth", "gx", "feedback"):
         shutil.rmtree(inst / d, ignore_errors=True)
     sh(str(ROOT / ".govlake/venv/project/bin/govlake"), "generate", "--out", settings.landing,
-       "--truth", str(inst / "truth"), "--persons", "2000", "--days", "2")
+       "--truth", str(inst / "truth"), "--persons", str(PERSONS), "--days", str(DAYS))
+    malformed = _malformed_delivery(Path(settings.landing))
     sh("infra/airflow/airflow.sh", "init", timeout=600)
     run = sh("infra/airflow/airflow.sh", "run-dag", "govlake_ingest_gongan", timeout=1200)
+    cat = catalogue.load()
+    ingest.run_in(spark, settings, cat, [r for r in cat.resources.values() if r.department != "gongan"])
+    sh(str(ROOT / ".govlake/venv/project/bin/govlake"), "lake", "register", timeout=600)
     summary = json.loads((inst / "truth" / "summary.json").read_text(encoding="utf-8"))
     [delivery] = summary["resources"]["gongan.hukou"]["deliveries"]
     truth = {"raw_rows": delivery["rows"], "expected_silver_rows": delivery["clean_rows"],
              "expected_quarantined_rows": delivery["expected_quarantined_rows"],
              "expected_duplicate_rows": delivery["duplicate_rows"],
              "defects": summary["resources"]["gongan.hukou"]["defects"]}
-    return {"truth": truth, "dag_output": run.stdout + run.stderr}
+    return {"truth": truth, "summary": summary, "dag_output": run.stdout + run.stderr, "malformed": malformed,
+            "truth_dir": inst / "truth"}
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,12 @@ from quality.gate import Gate, silver_expectations
 
 pytestmark = pytest.mark.integration
 COLS = "id_number string, name string, sex_code string, birth_date date, ethnicity_code string, " \
-       "region_code string, household_id string, address string"
+       "region_code string, household_id string, address string, _batch_id string"
+REGIONS = [("330102", None, None)]
 
 
 def _rows(*pairs):
-    return [(i, "王芳", s, dt.date(1949, 12, 31), "01", "110105", "H1", "北京") for i, s in pairs]
+    return [(i, "王芳", s, dt.date(1949, 12, 31), "01", "330102", "H1", "杭州", "b1") for i, s in pairs]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def test_silver_suite_passes_on_good_rows(spark, gate):
     cat = catalogue.load()
     res = cat.resource("gongan.hukou")
     df = spark.createDataFrame(_rows(("11010519491231002X", "2"), ("110105194912310011", "1")), COLS)
-    rows = gate.run_suite("t.silver", silver_expectations(cat, res, "2026-11-22"), df, "fail")
+    rows = gate.run_suite("t.silver", silver_expectations(cat, res, "2026-11-22", REGIONS), df, "fail")
     assert rows and all(r["success"] for r in rows)
 
 
@@ -33,8 +34,8 @@ def test_silver_suite_fails_on_bad_rows(spark, gate):
     res = cat.resource("gongan.hukou")
     df = spark.createDataFrame(_rows(("11010519491231002X", "2"), ("11010519491231002X", "2"),
                                      ("1101051949123100", "男")), COLS)
-    rows = gate.run_suite("t.silver", silver_expectations(cat, res, "2026-11-22"), df, "fail")
+    rows = gate.run_suite("t.silver", silver_expectations(cat, res, "2026-11-22", REGIONS), df, "fail")
     failed = {(r["expectation"], r["column"]) for r in rows if not r["success"]}
-    assert failed == {("expect_column_values_to_be_unique", "id_number"),
+    assert failed == {("expect_compound_columns_to_be_unique", None),
                       ("expect_column_values_to_match_regex", "id_number"),
                       ("expect_column_values_to_be_in_set", "sex_code")}

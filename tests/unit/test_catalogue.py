@@ -12,8 +12,25 @@ LAKEHOUSE = Path(__file__).resolve().parents[2] / "lakehouse"
 def test_shipped_catalogue_loads():
     cat = catalogue.load()
     res = cat.resource("gongan.hukou")
-    assert res.key == "id_number" and res.department_zh == "省公安厅"
-    assert all(e in cat.elements for e in res.items.values())
+    assert res.key == ("id_number",) and res.department_zh == "省公安厅"
+    assert all(i.element in cat.elements for i in res.items)
+    assert len(cat.departments()) >= 12 and len(cat.resources) >= 27
+
+
+def test_catalogue_matches_every_generated_resource():
+    """Every resource the sample province delivers has a catalogue entry whose headers (Chinese and
+    pinyin) and format are the ones the department uses."""
+    from govlake.province.spec import RESOURCES
+    cat = catalogue.load()
+    for spec in RESOURCES:
+        res = cat.resource(spec.code)
+        assert [i.column for i in res.items] == [c.zh for c in spec.columns], spec.code
+        assert [i.alias for i in res.items] == [c.py for c in spec.columns], spec.code
+        assert res.source["format"] == spec.fmt and res.mode == spec.mode, spec.code
+        for c in spec.columns:  # every ID-bearing column is checked as such
+            if c.kind in ("id", "uscc", "party"):
+                item = res.headers()[c.zh]
+                assert cat.elements[item.element].normalise in ("citizen_id", "uscc", "party"), (spec.code, c.zh)
 
 
 def _copy(tmp_path) -> Path:
@@ -24,9 +41,22 @@ def _copy(tmp_path) -> Path:
 def test_unknown_element_is_reported_with_its_file(tmp_path):
     base = _copy(tmp_path)
     f = base / "catalogue" / "gongan" / "hukou.yaml"
-    f.write_text(f.read_text(encoding="utf-8").replace("住址: address", "住址: home_address"), encoding="utf-8")
-    line = next(n for n, text in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if "住址: home_address" in text)
-    with pytest.raises(CatalogueError, match=rf"hukou\.yaml:{line}: items\.住址 maps to unknown data element 'home_address'"):
+    f.write_text(f.read_text(encoding="utf-8").replace("element: address}", "element: home_address}"), encoding="utf-8")
+    line = next(n for n, text in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if "home_address" in text)
+    with pytest.raises(CatalogueError, match=rf"hukou\.yaml:{line}: items\[7\] \(住址\) maps to unknown data element "
+                                             "'home_address'"):
+        catalogue.load(base)
+
+
+def test_bad_key_and_reference_are_reported(tmp_path):
+    base = _copy(tmp_path)
+    f = base / "catalogue" / "renshe" / "social_insurance.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("resource: gongan.hukou", "resource: gongan.nowhere"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"social_insurance\.yaml:\d+: references\[0\]\.resource 'gongan.nowhere'"):
+        catalogue.load(base)
+    f.write_text(text.replace("key: [id_number, insurance]", "key: [id_number, policy]"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"social_insurance\.yaml:\d+: key column 'policy' is not one of"):
         catalogue.load(base)
 
 
@@ -52,7 +82,7 @@ def test_missing_key_and_broken_yaml_name_the_file(tmp_path):
 
 def test_unknown_resource_lists_the_known_ones():
     with pytest.raises(CatalogueError, match="gongan.hukou"):
-        catalogue.load().resource("minzheng.marriage")
+        catalogue.load().resource("minzheng.nowhere")
 
 
 def test_committed_data_dictionary_is_current():
@@ -67,5 +97,5 @@ def test_dictionary_lists_every_item_with_its_chinese_name():
     cat = catalogue.load()
     text = dictionary.render(cat)
     for res in cat.resources.values():
-        for src, el in res.items.items():
-            assert f"| {src} | {el} | {cat.elements[el].name_zh} |" in text
+        for i in res.items:
+            assert f"| {i.column} | {i.alias or ''} | {i.name} | {i.element} | {cat.elements[i.element].name_zh} |" in text
