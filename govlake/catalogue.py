@@ -50,6 +50,7 @@ class Item:
     element: str             # the standard data element
     alias: str | None = None  # another header the department may use (pinyin)
     required: bool = False
+    as_of: str | None = None  # for a region: the item whose date it must be valid on (default: data date)
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,12 @@ def _items(r: dict, rfile: Path, elements: dict) -> tuple[Item, ...]:
                 raise CatalogueError(f"{_at(rfile, it)}: items[{i}]: header {h!r} is used twice")
             headers.add(h)
         names.add(name)
-        out.append(Item(column, name, element, alias, bool(it.get("required"))))
+        out.append(Item(column, name, element, alias, bool(it.get("required")), it.get("as_of")))
+    for it, item in zip(raw, out):
+        if item.as_of and (item.as_of not in names or
+                           elements[next(x.element for x in out if x.name == item.as_of)].type not in ("date", "timestamp")):
+            raise CatalogueError(f"{_at(rfile, it, 'as_of')}: items ({item.column}): as_of {item.as_of!r} must name a "
+                                 "date or timestamp item of this resource")
     return tuple(out)
 
 

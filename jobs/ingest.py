@@ -143,6 +143,18 @@ def raw_batches(s: Settings, res: Resource) -> list[dict]:
     return sorted(out, key=lambda m: (m.get("data_date") or "", m["delivery_id"]))
 
 
+PUBLISHED = "_published"
+
+
+def has_work(s: Settings, res: Resource) -> bool:
+    """Anything for the Spark steps to do: a landed batch not yet published, or a refusal not yet in
+    the ledger. Read from marker files, so an hourly DAG run with nothing new starts no Spark."""
+    root = raw_dir(s, res)
+    if any(not (m.parent / PUBLISHED).exists() for m in root.glob("*/_manifest.json")):
+        return True
+    return any(not r.with_suffix(".recorded").exists() for r in refused_dir(s, res).glob("*.json"))
+
+
 def refused_batches(s: Settings, res: Resource) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(refused_dir(s, res).glob("*.json"))]
 
@@ -181,6 +193,7 @@ class Run:
         self.cards: list[dict] = []
         self.rows: dict[str, list] = {"quarantine": [], "feedback": []}
         self.validated: list[str] = []
+        self.published: list[Path] = []  # markers to touch once the ledger says so
         self.gate = None
         self._regions = None
 
@@ -221,6 +234,13 @@ class Run:
                     for b, e in self.ledger.items()]
             lake.merge(spark.createDataFrame(rows, schema), lake.path(s, "ops", "batch_ledger"), ["batch_id"],
                        changed_any=[f.name for f in schema.fields if f.name != "updated_at"])
+            for marker in self.published:
+                marker.touch()
+            for e in self.ledger.values():
+                if e.get("status") == "refused":
+                    refused = refused_dir(s, self.cat.resource(e["resource"])) / f"{e['delivery_id']}.json"
+                    refused.with_suffix(".recorded").touch()
+        self.published = []
         self.ledger, self.quality, self.cards, self.validated = {}, [], [], []
         self.rows = {"quarantine": [], "feedback": []}
 
@@ -394,6 +414,7 @@ def silver(run: Run, res: Resource, accepted=None) -> int:
     for m in batches:
         e = run.ledger.get(m["batch_id"]) or {}
         run.record({**_ledger_base(m), **e, "status": "published", "message": None})
+        run.published.append(raw_dir(s, res) / m["batch_id"] / PUBLISHED)
         say(f"silver.{res.silver_table} <- {m['batch_id']}: 已发布")
     if s.lake_is_local:
         shutil.rmtree(Path(s.lake) / "_staging" / res.code, ignore_errors=True)
@@ -447,6 +468,9 @@ def run_step(step: str, target: str) -> int:
     if step == "land":
         for res in resources:
             land(s, res)
+        return 0
+    if s.lake_is_local and not any(has_work(s, r) for r in resources):
+        say(f"{target}: 没有待处理的批次（所有已落地批次均已发布），跳过 {step}")
         return 0
     from govlake.spark import get_spark
     spark = get_spark(s, app=f"govlake-{step}-{target}")

@@ -141,8 +141,9 @@ def _element_checks(cat: Catalogue, item: Item, e: Element, regions) -> list[Che
         out.append(Check(f"{item.name}_code", f"{label}不在代码表《{table.get('name_zh', e.code_table)}》中",
                          f"{c} IS NULL OR {ok}", column=item.name))
     elif n == "region":
+        on = f"coalesce(CAST(`{item.as_of}` AS DATE), _data_date)" if item.as_of else "_data_date"
         out.append(Check(f"{item.name}_region", f"{label}不是该日期有效的行政区划代码",
-                         f"{c} IS NULL OR {region_valid_sql(c, '_data_date', regions)}", column=item.name))
+                         f"{c} IS NULL OR {region_valid_sql(c, on, regions)}", column=item.name))
     elif n in ("date", "timestamp"):
         hi = "_data_date" if e.not_after_delivery else f"DATE'{MAX_DATE}'"
         day = c if n == "date" else f"CAST({c} AS DATE)"

@@ -76,7 +76,8 @@ def test_rerun_and_repeated_delivery_change_nothing(ingested, spark, settings, t
     # The same delivery arrives again under another name: landed as a repeat, not a new batch.
     src = next((Path(settings.landing) / "gongan" / "hukou").iterdir())
     shutil.copytree(src, src.with_name(src.name + "-again"))
-    sh("infra/airflow/airflow.sh", "run-dag", "govlake_ingest_gongan", timeout=1200)
+    run = sh("infra/airflow/airflow.sh", "run-dag", "govlake_ingest_gongan", timeout=1200)
+    assert "没有待处理的批次" in run.stderr + run.stdout  # nothing new: the Spark steps do not even start
     assert [p.name for p in (lake / "raw" / "gongan" / "hukou").glob("gongan.hukou.*")] == [f"gongan.hukou.{src.name}"]
     after = {t: DeltaTable.forPath(spark, str(t)).history(1).first().version for t in tables}
     assert after == versions
