@@ -361,6 +361,11 @@ def validate(run: Run, res: Resource, stage: bool = True):
         # Great Expectations on everything about to be published, from the element rules.
         run.gate = run.gate or Gate(Path(s.instance) / "gx")
         as_of = max(m["data_date"] for m in batches if m["batch_id"] in passed)
+        # The narrow publishable rows, cached: every expectation scans them instead of the wide
+        # standardised frame, and the silver merge reuses them (materialised before the clock
+        # starts: the merge needs them either way).
+        accepted = accepted.cache()
+        accepted.count()
         t2 = time.monotonic()
         result = run.gate.validate_silver(cat, res, accepted, as_of, region_list)
         _timed("great_expectations", time.monotonic() - t2)
@@ -381,6 +386,8 @@ def validate(run: Run, res: Resource, stage: bool = True):
         accepted.write.format("delta").mode("overwrite").save(accepted_staging(s, res))
     if stage:
         std.unpersist()
+        if accepted is not None:
+            accepted.unpersist()
     return (accepted, std) if not stage else None
 
 
@@ -513,6 +520,8 @@ def run_in(spark, s: Settings, cat: Catalogue, resources: list[Resource]) -> int
             accepted, std = out
             silver(run, res, accepted)
             std.unpersist()
+            if accepted is not None:
+                accepted.unpersist()
         say(f"{res.code}: 用时 {time.monotonic() - t0:.1f}s")
     return _finish(run, resources, "run")
 

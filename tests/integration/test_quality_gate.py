@@ -27,6 +27,7 @@ def test_silver_suite_passes_on_good_rows(spark, gate):
     df = spark.createDataFrame(_rows(("11010519491231002X", "2"), ("110105194912310011", "1")), COLS)
     rows = gate.run_suite("t.silver", silver_expectations(cat, res, "2026-11-22", REGIONS), df, "fail")
     assert rows and all(r["success"] for r in rows)
+    assert {(r["element_count"], r["unexpected_count"]) for r in rows} == {(2, 0)}
 
 
 def test_silver_suite_fails_on_bad_rows(spark, gate):
@@ -39,3 +40,7 @@ def test_silver_suite_fails_on_bad_rows(spark, gate):
     assert failed == {("expect_compound_columns_to_be_unique", None),
                       ("expect_column_values_to_match_regex", "id_number"),
                       ("expect_column_values_to_be_in_set", "sex_code")}
+    counts = {(r["expectation"], r["column"]): r["unexpected_count"] for r in rows}
+    assert counts[("expect_column_values_to_be_in_set", "sex_code")] == 1
+    assert counts[("expect_column_values_to_match_regex", "id_number")] == 1
+    assert counts[("expect_column_values_to_not_be_null", "id_number")] == 0
