@@ -105,6 +105,7 @@ class Catalogue:
     code_tables: dict[str, dict]
     resources: dict[str, Resource]
     region_history: tuple[dict, ...] = ()
+    base: str = ""           # the lakehouse/ folder it was loaded from
 
     def resource(self, code: str) -> Resource:
         if code not in self.resources:
@@ -300,4 +301,4 @@ def load(base: Path | None = None) -> Catalogue:
                 raise CatalogueError(f"{_at(rfile, node, 'resource')}: references[{i}]: {ref.resource} has a "
                                      "compound key; a reference needs a single-column key")
     return Catalogue(elements, {k: dict(v) for k, v in code_tables.items()}, resources,
-                     tuple(dict(x) for x in doc.get("region_history") or []))
+                     tuple(dict(x) for x in doc.get("region_history") or []), base=str(base))

@@ -44,6 +44,21 @@ def _register(args) -> int:
     return 0
 
 
+def _gold(args) -> int:
+    from jobs import gold
+    return gold.main(full=args.full)
+
+
+def _oneid(args) -> int:
+    from quality import linkage
+    return linkage.main(args.truth, args.json)
+
+
+def _portrait(args) -> int:
+    from govlake import portrait_cli
+    return portrait_cli.main(args.subject, args.id, args.category)
+
+
 def _catalogue(args) -> int:
     from govlake import catalogue, dictionary
     cat = catalogue.load()
@@ -89,6 +104,25 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", help="also write the figures to this JSON file")
     r.set_defaults(func=_quality)
     q_sub.add_parser("scorecard", help="scorecard per department and batch").set_defaults(func=_quality)
+
+    p = sub.add_parser("gold", help="base databases and portraits (OneID, 一数一源, tags)")
+    g_sub = p.add_subparsers(dest="gold_command", required=True)
+    g = g_sub.add_parser("build", help="build gold and portraits for every batch published since the last build")
+    g.add_argument("--full", action="store_true", help="rebuild everything instead of the touched subjects")
+    g.set_defaults(func=_gold)
+
+    p = sub.add_parser("oneid", help="OneID linking")
+    o_sub = p.add_subparsers(dest="oneid_command", required=True)
+    o = o_sub.add_parser("report", help="linking precision and recall against the generator's ground truth")
+    o.add_argument("--truth", required=True, help="the generator's truth folder (defects.jsonl)")
+    o.add_argument("--json", help="also write the figures to this JSON file")
+    o.set_defaults(func=_oneid)
+
+    p = sub.add_parser("portrait", help="print a person's or a legal entity's portrait (through Trino)")
+    p.add_argument("subject", choices=["person", "entity"])
+    p.add_argument("id", help="citizen ID (15 or 18 digits) or USCC / legacy organisation code")
+    p.add_argument("--category", help="only this tag category (e.g. 信用)")
+    p.set_defaults(func=_portrait)
 
     p = sub.add_parser("catalogue", help="the resource catalogue (lakehouse/)")
     cat_sub = p.add_subparsers(dest="catalogue_command", required=True)

@@ -93,7 +93,9 @@ def merge(df: DataFrame, location: str, keys: list[str], changed: str | None = N
         annotate(df, location).write.format("delta").mode("overwrite").save(location)
         return
     cond = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    m = DeltaTable.forPath(spark, location).alias("t").merge(df.alias("s"), cond)
+    # Schema evolution: a column added to the silver layout (e.g. `_row_number`) reaches tables
+    # created before it, instead of failing every merge into them.
+    m = DeltaTable.forPath(spark, location).alias("t").merge(df.alias("s"), cond).withSchemaEvolution()
     if not insert_only:
         upd = []
         if changed:
@@ -153,14 +155,19 @@ def table_comments(cat: Catalogue) -> dict[tuple[str, str], tuple[str, dict[str,
     out[("silver", "code_sex")] = ("人的性别代码表（GB/T 2261.1）", {"code": "代码", "name": "名称"})
     for key, (text, cols) in OPS_TABLES.items():
         out[key] = (text, cols)
+    if cat.base and (Path(cat.base) / "gold").is_dir():
+        from govlake import goldspec
+        out.update(goldspec.table_comments(goldspec.load(cat, Path(cat.base))))
     return out
 
 
-def document(spark: SparkSession, settings: Settings, cat: Catalogue) -> None:
+def document(spark: SparkSession, settings: Settings, cat: Catalogue, schemas: tuple[str, ...] | None = None) -> None:
     """Write the catalogue's comments into each existing table's Delta log, only where they differ
     (so a re-run adds no commit). Trino shows them as table and column comments."""
     from delta.tables import DeltaTable
     for (schema, table), (text, cols) in table_comments(cat).items():
+        if schemas and schema not in schemas:
+            continue
         loc = path(settings, schema, table)
         if not is_table(spark, loc):
             continue

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from govlake.config import Settings
 
-SCHEMAS = ("bronze", "silver", "ops")
+SCHEMAS = ("bronze", "silver", "gold", "portrait", "ops")
 
 
 def connect(s: Settings):

@@ -252,7 +252,7 @@ def check_list(cat: Catalogue, res: Resource, regions: list) -> list[Check]:
 
 
 def silver_rows(std: DataFrame, res: Resource) -> DataFrame:
-    keep = [f"`{i.name}`" for i in res.items] + ["_batch_id", "_data_date", "_ingested_at"]
+    keep = [f"`{i.name}`" for i in res.items] + ["_batch_id", "_row_number", "_data_date", "_ingested_at"]
     return std.where("_accepted").select(*keep, F.col("_std_hash").alias("_row_hash"))
 
 

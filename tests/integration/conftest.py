@@ -103,3 +103,11 @@ def trino_query(trino_up):
         cur.execute(sql)
         return cur.fetchall()
     return query
+
+
+@pytest.fixture(scope="session")
+def built(ingested, settings):
+    """Gold and portraits over the ingested province, through the real `govlake_gold` DAG (the one
+    the ingestion Assets trigger), then registered in Trino."""
+    run = sh("infra/airflow/airflow.sh", "run-dag", "govlake_gold", timeout=1800)
+    return {**ingested, "dag_output": run.stdout + run.stderr}

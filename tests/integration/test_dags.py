@@ -25,6 +25,8 @@ for dag_id, dag in bag.dags.items():
         "edges": sorted([t.task_id, d] for t in dag.tasks for d in sorted(t.downstream_task_ids)),
         "tags": sorted(dag.tags), "catchup": dag.catchup,
         "outlets": {t.task_id: [getattr(o, "uri", str(o)) for o in t.outlets] for t in dag.tasks},
+        "assets": [getattr(o, "uri", str(o)) for o in
+                   getattr(getattr(dag.timetable, "asset_condition", None), "objects", None) or []],
     }
 print("JSON:" + json.dumps(out, ensure_ascii=False))
 """
@@ -57,6 +59,16 @@ def test_ingestion_dag_structure(dagbag):
                             ["validate", "silver"]]
     assert dag["catchup"] is False and "省公安厅" in dag["tags"]
     assert dag["outlets"]["silver"] == ["govlake://silver/household", "govlake://silver/person"]
+
+
+def test_gold_dag_is_triggered_by_every_silver_asset(dagbag):
+    from govlake import catalogue
+    dag = dagbag["dags"]["govlake_gold"]
+    assert dag["edges"] == [["build", "register"]]
+    assert sorted(dag["assets"]) == sorted(f"govlake://silver/{r.silver_table}"
+                                           for r in catalogue.load().resources.values())
+    assert {"govlake://gold/dim_person", "govlake://gold/dim_legal_entity", "govlake://portrait/person_tags",
+            "govlake://portrait/entity_tags"} <= set(dag["outlets"]["build"])
 
 
 def test_a_broken_dag_file_is_reported(tmp_path):

@@ -1,0 +1,152 @@
+"""Benchmark: gold and portraits on the sample province (issue 5).
+
+    .govlake/venv/project/bin/python bench/gold_province.py            # after bench/ingest_province.py --keep
+
+On the lake bench/ingest_province.py left in its scratch instance (1 million persons by default):
+
+1. full build: OneID, golden dimensions, models, every portrait tag (`govlake gold build --full`);
+2. a 1 % delivery: employment registrations for 1 % of the persons, one new day, ingested, then
+   the incremental build (goal: <= 10 % of the full build);
+3. portrait lookup by ID through Trino, 200 random persons and 100 entities (goal: p95 <= 1 s).
+
+Prints and appends to bench/results/gold_province.jsonl: times, touched subjects, the ratio, lookup
+p50/p95, Spark driver peak memory.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _jvm_peak_mb(spark) -> int:
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    with open(f"/proc/{pid}/status") as fh:
+        return round(next((int(x.split()[1]) for x in fh if x.startswith("VmHWM")), 0) / 1024)
+
+
+def one_percent_delivery(spark, s, day: dt.date, seed: int) -> int:
+    """renshe.employment for 1 % of the persons (existing adults, existing employers), dated `day`."""
+    from govlake import lake
+    from govlake.province.writer import DeliveryWriter
+    persons = lake.read(spark, lake.path(s, "gold", "dim_person")).where("death_date IS NULL")
+    n = max(1, persons.count() // 100)
+    people = persons.select("person_id", "name").orderBy("person_id").sample(fraction=min(1.0, 3 * n / max(persons.count(), 1)),
+                                                                              seed=seed).limit(n).collect()
+    employers = [r.entity_id for r in lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
+                 .where("entity_kind = '企业'").select("entity_id").limit(5000).collect()]
+    rng = random.Random(seed)
+    folder = Path(s.landing) / "renshe" / "employment" / f"{day:%Y%m%d}-001"
+    w = DeliveryWriter(folder, "employment", "jsonl", "utf-8", ["sfzh", "xm", "ygdwdm", "djlx", "djrq"])
+    for p in people:
+        w.write([p.person_id, p.name, rng.choice(employers), rng.choice(("就业登记", "失业登记")), day.isoformat()])
+    w.close({"department": "renshe", "department_zh": "省人力资源和社会保障厅", "resource": "renshe.employment",
+             "resource_zh": "就业登记信息", "delivery_id": folder.name, "mode": "incremental",
+             "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
+             "header_style": "pinyin"})
+    return len(people)
+
+
+def lookups(s, ids: list[str], subject: str) -> list[float]:
+    from govlake import trino_catalog
+    from govlake.portrait_cli import lookup
+    conn = trino_catalog.connect(s)
+    lookup(conn, subject, ids[0])  # warm-up: plan caches, metadata
+    out = []
+    for key in ids:
+        t = time.perf_counter()
+        tags, _ = lookup(conn, subject, key)
+        out.append(time.perf_counter() - t)
+        assert tags is not None, key
+    return out
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", default=str(ROOT / ".govlake" / "bench-ingest"), help="scratch instance with a lake")
+    ap.add_argument("--driver-memory", default="8g")
+    ap.add_argument("--lookups", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=20261124)
+    args = ap.parse_args()
+    inst = Path(args.dir)
+    if not (inst / "lake" / "silver").is_dir():
+        raise SystemExit(f"[bench] no lake in {inst}: run bench/ingest_province.py --keep first")
+    os.environ.update({"GOVLAKE_INSTANCE": str(inst), "GOVLAKE_SPARK_DRIVER_MEMORY": args.driver_memory,
+                       "GOVLAKE_SPARK_SHUFFLE_PARTITIONS": "4"})
+    for k in [k for k in os.environ if k.startswith("GOVLAKE_") and k not in
+              ("GOVLAKE_INSTANCE", "GOVLAKE_SPARK_DRIVER_MEMORY", "GOVLAKE_SPARK_SHUFFLE_PARTITIONS")]:
+        del os.environ[k]
+    from govlake import catalogue, goldspec, lake
+    from govlake.config import resolve
+    from govlake.spark import get_spark
+    from jobs import gold, ingest
+    s = resolve()
+    cat = catalogue.load()
+    spark = get_spark(s, app="bench-gold")
+    try:
+        print("[bench] full build ...", flush=True)
+        t = time.perf_counter()
+        full = gold.run(spark, s, cat, full=True)
+        full_s = time.perf_counter() - t
+        persons = lake.read(spark, lake.path(s, "gold", "dim_person")).count()
+        entities = lake.read(spark, lake.path(s, "gold", "dim_legal_entity")).count()
+        ledger = lake.read(spark, lake.path(s, "ops", "batch_ledger"))
+        day = ledger.agg({"data_date": "max"}).first()[0] + dt.timedelta(days=1)
+        n = one_percent_delivery(spark, s, day, args.seed)
+        print(f"[bench] 1 % delivery: {n} employment registrations on {day}", flush=True)
+        t = time.perf_counter()
+        ingest.run_in(spark, s, cat, [cat.resource("renshe.employment")])
+        ingest_s = time.perf_counter() - t
+        t = time.perf_counter()
+        inc = gold.run(spark, s, cat)
+        inc_s = time.perf_counter() - t
+        sample_p = [r.person_id for r in lake.read(spark, lake.path(s, "portrait", "person_tags"))
+                    .sample(fraction=min(1.0, 3 * args.lookups / persons), seed=args.seed).limit(args.lookups).collect()]
+        sample_e = [r.entity_id for r in lake.read(spark, lake.path(s, "portrait", "entity_tags"))
+                    .sample(fraction=min(1.0, 3 * args.lookups / max(entities, 1)), seed=args.seed)
+                    .limit(args.lookups // 2).collect()]
+        jvm_mb = _jvm_peak_mb(spark)
+    finally:
+        spark.stop()
+    env = {**os.environ, **s.env()}
+    trino = ROOT / "infra" / "trino" / "trino.sh"
+    subprocess.run([str(trino), "start"], env=env, check=True)
+    try:
+        subprocess.run([str(ROOT / ".govlake/venv/project/bin/govlake"), "lake", "register"], env=env, check=True)
+        lp = lookups(s, sample_p, "person")
+        le = lookups(s, sample_e, "entity")
+    finally:
+        subprocess.run([str(trino), "stop"], env=env, check=False)
+    result = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"), "persons": persons, "entities": entities,
+        "tags": {k: len(v.tags) for k, v in goldspec.load(cat).tagsets.items()},
+        "full_build_s": round(full_s, 1), "full_phases_s": full.get("seconds"),
+        "delivery_rows": n, "delivery_ingest_s": round(ingest_s, 1), "incremental_build_s": round(inc_s, 1),
+        "incremental_phases_s": inc.get("seconds"), "touched": inc.get("touched"), "models_rebuilt": inc.get("models"),
+        "incremental_ratio": round(inc_s / full_s, 3),
+        "lookup_person_p50_s": round(pct(lp, 0.5), 3), "lookup_person_p95_s": round(pct(lp, 0.95), 3),
+        "lookup_entity_p50_s": round(pct(le, 0.5), 3), "lookup_entity_p95_s": round(pct(le, 0.95), 3),
+        "lookups": len(lp) + len(le), "driver_memory": args.driver_memory, "spark_jvm_peak_rss_mb": jvm_mb,
+        "cores": os.cpu_count(), "machine": f"{platform.machine()} {platform.python_version()}"}
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    print(f"goal: incremental <= 10 % of full -> {'met' if result['incremental_ratio'] <= 0.10 else 'NOT met'}; "
+          f"lookup p95 <= 1 s -> {'met' if max(result['lookup_person_p95_s'], result['lookup_entity_p95_s']) <= 1 else 'NOT met'}")
+    with (ROOT / "bench" / "results" / "gold_province.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(result, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

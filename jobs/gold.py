@@ -1,0 +1,375 @@
+"""Gold: the base databases (人口库, 法人库, 电子证照库, 信用库, 事项/办件库) from silver.
+
+* Golden dimensions (lakehouse/gold/dimensions.yaml): every attribute's candidate values from its
+  sources, one timeline per subject and attribute (Spark SQL windows, no UDFs): at each data date
+  the authoritative department's newest value, else the next source's. Written as
+  gold.<table> (current, wide), gold.<table>_history (long: value, source department, resource,
+  batch, valid_from, valid_to) and gold.<table>_conflict (sources disagreeing with the golden value).
+* Models (lakehouse/gold/models.yaml): SQL over `silver.*` and `gold.*`, in order.
+
+Incremental: given the subjects a delivery touched, the dimensions recompute those subjects only
+and replace their rows; a model is rebuilt only when one of the resources it reads has new batches.
+"""
+from __future__ import annotations
+
+import re
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from govlake import ids, lake, uscc
+from govlake.catalogue import Catalogue
+from govlake.config import Settings
+from govlake.goldspec import HISTORY_COLUMNS, VALUE_TYPES, Dimension, Gold, Model
+
+DERIVED = "推导"
+REF = re.compile(r"\b(silver|gold)\.([a-z_][a-z0-9_]*)\b")
+
+
+def _union(frames: list[DataFrame]) -> DataFrame | None:
+    return reduce(lambda a, b: a.unionByName(b), frames) if frames else None
+
+
+def valid_key_sql(subject: str, col: str) -> str:
+    return ids.check_ok_sql(col) if subject == "person" else uscc.check_ok_sql(col)
+
+
+def source_frame(spark: SparkSession, s: Settings, cat: Catalogue, resource: str, history: bool = True):
+    """A resource's silver rows; with history (and the resource keeps it), every version."""
+    from jobs.oneid import read
+    res = cat.resources[resource]
+    if history and res.history:
+        df = read(spark, lake.path(s, "silver", f"{res.silver_table}_history"))
+        if df is not None:
+            return df
+    return read(spark, lake.path(s, "silver", res.silver_table))
+
+
+def resolve_entity(df: DataFrame, col: str, ekey: DataFrame | None) -> DataFrame:
+    """Replace a legacy organisation code in `col` by the USCC OneID linked it to."""
+    if ekey is None:
+        return df
+    k = F.broadcast(ekey.select(F.col("code").alias("__code"), F.col("entity_id").alias("__eid")))
+    return (df.join(k, df[col] == k["__code"], "left")
+            .withColumn(col, F.coalesce(F.col("__eid"), F.col(col))).drop("__code", "__eid"))
+
+
+def universe(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, subject: str) -> DataFrame:
+    """Every subject with a valid key in silver."""
+    from jobs import oneid
+    if subject == "person":
+        return oneid.known_persons(spark, s, cat, gold).select(F.col("person_id").alias("subject_id")).distinct()
+    return oneid.entity_registry(spark, s, cat, gold).select(F.col("entity_id").alias("subject_id")).distinct()
+
+
+def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, subjects: DataFrame,
+             ekey: DataFrame | None) -> DataFrame:
+    """Every candidate value: subject_id, attribute, value (text), rank (0 = authority), src, department,
+    resource, _batch_id, valid_from."""
+    frames = []
+    src_no = 0
+    for attr in dim.attributes:
+        order = [attr.authority] + [d for d in dict.fromkeys(x.department for x in attr.sources) if d != attr.authority]
+        for src in attr.sources:
+            src_no += 1
+            df = source_frame(spark, s, cat, src.resource)
+            if df is None:
+                continue
+            if src.when:
+                df = df.where(src.when)
+            df = df.select(F.col(f"`{src.key}`").alias("subject_id"), F.expr(src.value).alias("__v"),
+                           "_batch_id", "_data_date")
+            if dim.subject == "entity":
+                df = resolve_entity(df, "subject_id", ekey)
+            frames.append(df.where(valid_key_sql(dim.subject, "subject_id")).where("__v IS NOT NULL").select(
+                "subject_id", F.lit(attr.name).alias("attribute"), F.col("__v").cast("string").alias("value"),
+                F.lit(order.index(src.department)).alias("rank"), F.lit(src_no).alias("src"),
+                F.lit(src.department).alias("department"), F.lit(src.resource).alias("resource"),
+                "_batch_id", F.col("_data_date").alias("valid_from")))
+        if attr.derive:
+            src_no += 1
+            d = subjects.select("subject_id", F.expr(attr.derive.replace(dim.key, "subject_id")).cast("string")
+                                .alias("value"))
+            frames.append(d.where("value IS NOT NULL").select(
+                "subject_id", F.lit(attr.name).alias("attribute"), "value", F.lit(99).alias("rank"),
+                F.lit(src_no).alias("src"), F.lit(DERIVED).alias("department"),
+                F.lit(f"{dim.key}推导").alias("resource"), F.lit(None).cast("string").alias("_batch_id"),
+                F.lit("1900-01-01").cast("date").alias("valid_from")))
+    out = _union(frames)
+    # Materialised: dozens of source plans in one union are slow to optimise again for every use.
+    return out.join(subjects.select("subject_id"), "subject_id", "left_semi").localCheckpoint()
+
+
+def timeline(v: DataFrame, ranks: list[int]) -> DataFrame:
+    """Golden value per subject, attribute and change date: at each date, the best-ranked source's
+    newest value so far. One row per change (value or source department), valid_from / valid_to."""
+    # Within a date the source listed first comes last, so it is the one carried (ties go to the
+    # listing order); a later date always wins within a rank.
+    w = Window.partitionBy("subject_id", "attribute").orderBy("valid_from", F.col("src").desc()) \
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    rec = F.struct("value", "department", "resource", "_batch_id", F.col("valid_from").alias("data_date"))
+    carried = [F.last(F.when(F.col("rank") == r, rec), ignorenulls=True).over(w) for r in ranks]
+    g = v.withColumn("g", F.coalesce(*carried))
+    last_of_day = Window.partitionBy("subject_id", "attribute", "valid_from").orderBy("src")
+    g = g.withColumn("_n", F.row_number().over(last_of_day)).where("_n = 1")
+    order = Window.partitionBy("subject_id", "attribute").orderBy("valid_from")
+    g = g.withColumn("_prev", F.lag(F.struct("g.value", "g.department")).over(order)) \
+         .where(F.col("_prev").isNull() | (F.col("_prev") != F.struct("g.value", "g.department")))
+    g = g.withColumn("valid_to", F.lead("valid_from").over(order))
+    return g.select("subject_id", "attribute", F.col("g.value").alias("value"),
+                    F.col("g.department").alias("source_department"), F.col("g.resource").alias("source_resource"),
+                    F.col("g._batch_id").alias("_batch_id"), F.col("g.data_date").alias("data_date"),
+                    "valid_from", "valid_to", F.col("valid_to").isNull().alias("is_current"))
+
+
+def conflicts(v: DataFrame, history: DataFrame) -> DataFrame:
+    """Each source's newest value that disagrees with the current golden value."""
+    newest = Window.partitionBy("subject_id", "attribute", "src").orderBy(F.col("valid_from").desc())
+    latest = v.withColumn("_n", F.row_number().over(newest)).where("_n = 1")
+    cur = history.where("is_current").select("subject_id", "attribute", F.col("value").alias("golden_value"),
+                                            F.col("source_department").alias("golden_department"),
+                                            F.col("source_resource").alias("golden_resource"))
+    j = latest.join(cur, ["subject_id", "attribute"])
+    return j.where("value <> golden_value AND department <> '推导'").select(
+        "subject_id", "attribute", "golden_value", "golden_department", F.col("value").alias("other_value"),
+        F.col("department").alias("other_department"), F.col("resource").alias("other_resource"), "_batch_id",
+        F.col("valid_from").alias("data_date")).dropDuplicates(
+        ["subject_id", "attribute", "other_value", "other_resource"])
+
+
+def wide(dim: Dimension, history: DataFrame, subjects: DataFrame) -> DataFrame:
+    cur = history.where("is_current")
+    names = [a.name for a in dim.attributes]
+    p = cur.groupBy("subject_id").pivot("attribute", names).agg(F.first("value"))
+    cols = [F.col("subject_id").alias(dim.key)]
+    for a in dim.attributes:
+        cols.append((F.col(f"`{a.name}`") if a.name in p.columns else F.lit(None)).cast(VALUE_TYPES[a.type]).alias(a.name))
+    return subjects.join(p, "subject_id", "left").select(*cols)
+
+
+def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame | None) -> None:
+    """Full build: overwrite. Incremental: delete the touched subjects' rows, then append theirs
+    (both steps repeatable, so a re-run converges)."""
+    from delta.tables import DeltaTable
+    spark = df.sparkSession
+    if subjects is None or not lake.is_table(spark, location):
+        # Deletion vectors here (only): an incremental build deletes a few scattered subjects, which
+        # would otherwise rewrite every file. Trino reads them; Spark stays the only writer.
+        lake.annotate(df, location).write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
+            .option("delta.enableDeletionVectors", "true").save(location)
+        return
+    keys = subjects.select(F.col("subject_id").alias("__k")).distinct()
+    DeltaTable.forPath(spark, location).alias("t").merge(keys.alias("s"), f"t.`{key}` = s.__k") \
+        .whenMatchedDelete().execute()
+    df.write.format("delta").mode("append").save(location)
+
+
+def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, dim: Dimension,
+                    touched: DataFrame | None = None, ekey: DataFrame | None = None) -> int:
+    subjects = universe(spark, s, cat, gold, dim.subject)
+    if touched is not None:
+        subjects = subjects.join(touched.select("subject_id").distinct(), "subject_id", "left_semi")
+    subjects = subjects.localCheckpoint()
+    v = versions(spark, s, cat, dim, subjects, ekey)
+    ranks = sorted({0, 99} | {r.rank for r in v.select("rank").distinct().collect()})
+    hist = timeline(v, ranks).withColumn(dim.key, F.col("subject_id")).cache()
+    key_first = [dim.key] + list(HISTORY_COLUMNS)
+    replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key, subjects
+                     if touched is not None else None)
+    conf = conflicts(v, hist).withColumnRenamed("subject_id", dim.key)
+    replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key,
+                     subjects if touched is not None else None)
+    current = wide(dim, hist, subjects)
+    replace_subjects(current, lake.path(s, "gold", dim.table), dim.key, subjects if touched is not None else None)
+    n = subjects.count()
+    hist.unpersist()
+    return n
+
+
+# --- models -----------------------------------------------------------------------------------------
+
+def model_inputs(cat: Catalogue, model: Model) -> tuple[set[str], set[str]]:
+    """(resources, gold tables) a model's SQL reads."""
+    by_table = {r.silver_table: r.code for r in cat.resources.values()}
+    res, golds = set(), set()
+    for schema, table in REF.findall(model.sql):
+        if schema == "silver":
+            base = table[:-8] if table.endswith("_history") else table
+            if base in by_table:
+                res.add(by_table[base])
+        else:
+            golds.add(table)
+    return res, golds
+
+
+def register_views(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> None:
+    """`silver.x` and `gold.x` in model and tag SQL read these session views (silver__x, gold__x)."""
+    sql_types = {"string": "string", "date": "date", "timestamp": "timestamp", "integer": "bigint",
+                 "decimal": "decimal(18,2)", "boolean": "boolean"}
+    for res in cat.resources.values():  # a resource not delivered yet reads as empty, not as an error
+        cols = ", ".join(f"`{i.name}` {sql_types[cat.elements[i.element].type]}" for i in res.items)
+        empty = spark.createDataFrame([], f"{cols}, _batch_id string, _row_number int, _data_date date, "
+                                          "_ingested_at timestamp, _row_hash string")
+        for table in [res.silver_table] + ([f"{res.silver_table}_history"] if res.history else []):
+            empty.createOrReplaceTempView(f"silver__{table}")
+    for schema in ("silver", "gold"):
+        for table in lake_tables(s, schema):
+            lake.read(spark, lake.path(s, schema, table)).createOrReplaceTempView(f"{schema}__{table}")
+    ekey = lake.read(spark, lake.path(s, "gold", "entity_link"))
+    if ekey is not None:
+        ekey.where("linked").select("code", "entity_id").distinct().createOrReplaceTempView("gold__entity_key")
+    else:
+        spark.createDataFrame([], "code string, entity_id string").createOrReplaceTempView("gold__entity_key")
+
+
+def lake_tables(s: Settings, schema: str) -> list[str]:
+    from pathlib import Path
+    if not s.lake_is_local:
+        raise NotImplementedError("listing lake tables on object storage comes with the cluster profile")
+    return sorted(p.parent.name for p in (Path(s.lake) / schema).glob("*/_delta_log"))
+
+
+def sql_of(text: str, **params) -> str:
+    out = REF.sub(lambda m: f"{m.group(1)}__{m.group(2)}", text)
+    for k, v in params.items():
+        out = out.replace("${" + k + "}", v)
+    return out
+
+
+def build_model(spark: SparkSession, s: Settings, model: Model, params: dict) -> int:
+    df = spark.sql(sql_of(model.sql, **params))
+    loc = lake.path(s, "gold", model.table)
+    lake.annotate(df, loc).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(loc)
+    out = lake.read(spark, loc)
+    out.createOrReplaceTempView(f"gold__{model.table}")
+    return out.count()
+
+
+# --- the whole downstream build ---------------------------------------------------------------------
+
+STATE = ("ops", "gold_state")
+
+
+def _published(spark: SparkSession, s: Settings) -> DataFrame | None:
+    ledger = lake.read(spark, lake.path(s, "ops", "batch_ledger"))
+    return None if ledger is None else ledger.where("status = 'published'").select("batch_id", "resource", "data_date")
+
+
+def touched_subjects(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, batches: list[str],
+                     ekey: DataFrame | None) -> dict[str, DataFrame]:
+    """Subjects whose silver rows came with these batches (a merge keeps an unchanged row's old
+    batch id, so only changed rows count), plus one hop: an entity's legal representative and a
+    person's entities."""
+    out = {}
+    for subject, mentions in (("person", gold.persons()), ("entity", gold.entities())):
+        frames = []
+        for m in mentions:
+            df = source_frame(spark, s, cat, m.resource, history=False)
+            if df is None:
+                continue
+            df = df.where(F.col("_batch_id").isin(batches))
+            df = (df.where(m.when) if m.when else df).select(F.col(f"`{m.id}`").alias("subject_id"))
+            if subject == "entity":
+                df = resolve_entity(df, "subject_id", ekey)
+            frames.append(df.where(valid_key_sql(subject, "subject_id")))
+        out[subject] = _union(frames).distinct() if frames else spark.createDataFrame([], "subject_id string")
+    ents = lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
+    if ents is not None:
+        reps = ents.join(out["entity"].withColumnRenamed("subject_id", "entity_id"), "entity_id", "left_semi") \
+            .select(F.col("rep_id").alias("subject_id")).where("subject_id IS NOT NULL")
+        of_persons = ents.join(out["person"].withColumnRenamed("subject_id", "rep_id"), "rep_id", "left_semi") \
+            .select(F.col("entity_id").alias("subject_id"))
+        out = {"person": out["person"].unionByName(reps).distinct(),
+               "entity": out["entity"].unionByName(of_persons).distinct()}
+    # Materialised as a checkpoint, not a cache: the plan above unions every mention of every
+    # resource, and each base of the tag query joins these subjects — a cached plan is still
+    # re-optimised in every join (minutes of planning for one touched person), a checkpoint is a scan.
+    return {k: v.localCheckpoint() for k, v in out.items()}
+
+
+def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bool = False) -> dict:
+    """OneID, golden dimensions, models and portraits for every batch published since the last run.
+    Returns what was built (for the progress output and the benchmark)."""
+    import time
+    from govlake import catalogue, goldspec
+    from jobs import oneid, portrait
+    cat = cat or catalogue.load()
+    gold = goldspec.load(cat)
+    say = lambda msg: print(f"[govlake] {msg}", flush=True)  # noqa: E731
+    published = _published(spark, s)
+    if published is None:
+        say("尚无已发布的批次，跳过基础库构建")
+        return {"skipped": True}
+    state = lake.read(spark, lake.path(s, *STATE))
+    done = set() if state is None or full else {r.batch_id for r in state.select("batch_id").collect()}
+    rows = published.collect()
+    new = [r for r in rows if r.batch_id not in done]
+    if not new:
+        say("没有新的批次，基础库与画像已是最新")
+        return {"skipped": True, "new_batches": 0}
+    incremental = bool(done)
+    params = {"as_of": f"DATE'{max(r.data_date for r in rows)}'"}
+    times, t0 = {}, time.perf_counter()
+
+    def lap(name, t):
+        times[name] = round(time.perf_counter() - t, 1)
+        return time.perf_counter()
+
+    say(f"基础库构建（{'增量' if incremental else '全量'}）：{len(new)} 个新批次，数据截至 {params['as_of'][5:-1]}")
+    oneid.reset()
+    t = time.perf_counter()
+    oneid.build(spark, s, cat, gold)
+    ekey = oneid.entity_key(spark, s)
+    t = lap("oneid", t)
+    touched = touched_subjects(spark, s, cat, gold, [r.batch_id for r in new], ekey) if incremental else {}
+    counts = {k: v.count() for k, v in touched.items()}
+    if incremental:
+        say(f"本次涉及 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
+    for subject, dim in gold.dimensions.items():
+        n = build_dimension(spark, s, cat, gold, dim, touched.get(subject), ekey)
+        say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行")
+    t = lap("dimensions", t)
+    register_views(spark, s, cat, gold)
+    new_resources = {r.resource for r in new}
+    rebuilt: set[str] = set()
+    for model in gold.models:
+        res, golds = model_inputs(cat, model)
+        if incremental and not (res & new_resources) and not (golds & rebuilt):
+            continue
+        n = build_model(spark, s, model, params)
+        rebuilt.add(model.table)
+        say(f"gold.{model.table}: {n} 行")
+    t = lap("models", t)
+    register_views(spark, s, cat, gold)
+    for subject in gold.tagsets:
+        ts = gold.tagsets[subject]
+        n = portrait.build(spark, s, gold, subject, params, touched.get(subject))
+        say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象")
+    portrait.write_dictionary(spark, s, gold)
+    t = lap("portraits", t)
+    st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
+        .withColumn("built_at", F.current_timestamp())
+    loc = lake.path(s, *STATE)
+    if full or state is None:
+        lake.annotate(st, loc).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(loc)
+    else:
+        lake.merge(st, loc, ["batch_id"], insert_only=True)
+    oneid.reset()
+    lake.document(spark, s, cat, schemas=("gold", "portrait", "ops"))
+    times["total"] = round(time.perf_counter() - t0, 1)
+    say(f"基础库与画像构建完成，用时 {times['total']}s")
+    return {"incremental": incremental, "new_batches": len(new), "touched": counts, "models": sorted(rebuilt),
+            "seconds": times}
+
+
+def main(full: bool = False) -> int:
+    from govlake.config import resolve
+    from govlake.spark import get_spark
+    s = resolve()
+    spark = get_spark(s, app="govlake-gold")
+    try:
+        run(spark, s, full=full)
+    finally:
+        spark.stop()
+    return 0

@@ -1,0 +1,231 @@
+"""OneID: one key per natural person and per legal entity (lakehouse/gold/oneid.yaml).
+
+A person's key is the normalised 18-digit citizen ID and an entity's the USCC, so keys are stable
+across batches by construction. What needs linking:
+
+* person mentions quarantined because their ID is unusable: a wrong check character links on the
+  first 17 characters plus the name, a missing ID on name + birth date + sex (+ region), each only
+  when exactly one known person matches; otherwise the reason is kept (gold.person_link);
+* legacy GB 11714 organisation codes standing where a USCC belongs: linked to the one known USCC
+  whose characters 9-17 are that code (gold.entity_link).
+
+Everything is Spark SQL; the link tables are rebuilt whole (they are as small as the quarantine).
+"""
+from __future__ import annotations
+
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from govlake import catalogue, goldspec, ids, lake, uscc
+from govlake.catalogue import Catalogue
+from govlake.config import Settings
+from govlake.goldspec import ENTITY_LINK_COLUMNS, PERSON_LINK_COLUMNS, Gold, Mention
+
+def _union(frames: list[DataFrame]) -> DataFrame | None:
+    return reduce(lambda a, b: a.unionByName(b), frames) if frames else None
+
+
+def _expr(col: str | None, typ: str = "string"):
+    return F.lit(None).cast(typ) if col is None else F.expr(col if col.startswith("'") else f"`{col}`").cast(typ)
+
+
+def _mention_frame(df: DataFrame, m: Mention, extra: list | None = None) -> DataFrame:
+    out = df.where(m.when) if m.when else df
+    return out.select(F.col(f"`{m.id}`").alias("delivered_id"), _expr(m.name).alias("name"),
+                      _expr(m.sex).alias("sex"), _expr(m.birth_date, "date").alias("birth_date"),
+                      _expr(m.region).alias("region"), F.lit(m.resource).alias("resource"),
+                      F.lit(m.id).alias("role"), *(extra or []))
+
+
+# One build reads the same silver tables many times (a resource holds several mentions and feeds
+# several attributes): each is opened once per build — a Delta snapshot costs about a second here —
+# and the derived frames everything else joins are cached. `reset()` starts a new build.
+_memo: dict = {}
+
+
+def reset() -> None:
+    for v in _memo.values():
+        if isinstance(v, DataFrame) and v.is_cached:
+            v.unpersist()
+    _memo.clear()
+
+
+def read(spark: SparkSession, location: str) -> DataFrame | None:
+    """A lake table that does not change during a gold build (silver, ops), opened once."""
+    if location not in _memo:
+        _memo[location] = lake.read(spark, location)
+    return _memo[location]
+
+
+def silver_table(spark: SparkSession, s: Settings, cat: Catalogue, resource: str) -> DataFrame | None:
+    return read(spark, lake.path(s, "silver", cat.resources[resource].silver_table))
+
+
+def quarantined(spark: SparkSession, s: Settings, cat: Catalogue, resource: str) -> DataFrame | None:
+    """The quarantined rows of a resource, standardised again (without checks) from their raw record,
+    with `_batch_id` and `_row_number`."""
+    from jobs import standardise
+    key = ("quarantined", resource)
+    if key in _memo:
+        return _memo[key]
+    q = read(spark, lake.path(s, "ops", "quarantine"))
+    if q is None:
+        return None
+    res = cat.resources[resource]
+    schema = StructType([StructField(i.column, StringType()) for i in res.items])
+    rows = (q.where(F.col("resource") == resource)
+            .select(F.from_json("record", schema).alias("r"), "_batch_id", "_row_number", "_source_file")
+            .select("r.*", "_batch_id", "_row_number", "_source_file"))
+    raw = standardise.read_bronze(rows, res)
+    _memo[key] = raw.select(*[F.expr(standardise.element_sql(cat, i.element, standardise.raw_col(i.name))).alias(i.name)
+                              for i in res.items], "_batch_id", "_row_number")
+    return _memo[key]
+
+
+def known_persons(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
+    """Every person with a valid ID somewhere in silver: (person_id, name, region) with the sex and
+    birth date the ID itself encodes. Cached for the build."""
+    if "known_persons" in _memo:
+        return _memo["known_persons"]
+    frames = []
+    for m in gold.persons():
+        df = silver_table(spark, s, cat, m.resource)
+        if df is not None:
+            frames.append(_mention_frame(df, m).where(ids.check_ok_sql("delivered_id")))
+    if not frames:
+        return spark.createDataFrame([], "person_id string, name string, region string, sex string, birth_date date")
+    ments = _union(frames).select(F.col("delivered_id").alias("person_id"), "name", "region")
+    _memo["known_persons"] = (ments.groupBy("person_id", "name").agg(F.max("region").alias("region"))
+                              .withColumn("sex", F.expr(ids.sex_code_sql("person_id")))
+                              .withColumn("birth_date", F.expr(ids.birth_date_sql("person_id")))
+                              .localCheckpoint())
+    return _memo["known_persons"]
+
+
+def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
+    """Every person mention without a usable ID — quarantined (a wrong or missing mandatory ID) or
+    published with the ID left empty — plus the quarantined ones whose ID is fine, linked where the
+    evidence suffices."""
+    frames = []
+    for m in gold.persons():
+        q = quarantined(spark, s, cat, m.resource)
+        if q is not None:
+            frames.append(_mention_frame(q, m, ["_batch_id", "_row_number"]))
+        df = silver_table(spark, s, cat, m.resource)
+        if df is not None:
+            row = F.col("_row_number") if "_row_number" in df.columns else F.lit(None).cast("int").alias("_row_number")
+            frames.append(_mention_frame(df, m, ["_batch_id", row]).where("delivered_id IS NULL AND name IS NOT NULL"))
+    empty = spark.createDataFrame([], ", ".join(f"{c} {'int' if c in ('_row_number', 'candidates') else 'boolean' if c == 'linked' else 'string'}"
+                                               for c in PERSON_LINK_COLUMNS))
+    if not frames:
+        return empty
+    # Materialised (a checkpoint, not a cache): the union of every resource's standardisation is a
+    # plan big enough that re-optimising it for each join below costs more than the data.
+    m = _union(frames).where("delivered_id IS NOT NULL OR name IS NOT NULL") \
+        .withColumn("_valid", F.expr(ids.check_ok_sql("delivered_id"))) \
+        .withColumn("_shaped", F.coalesce(F.col("delivered_id").rlike("^[0-9]{17}[0-9X]$"), F.lit(False))) \
+        .withColumn("_mid", F.monotonically_increasing_id()).localCheckpoint()
+    known = known_persons(spark, s, cat, gold)
+    k = known.select(*[F.col(c).alias(f"k_{c}") for c in known.columns])
+    valid, shaped = "_valid", "_shaped"
+    # 1. a wrong check character: first 17 characters and name
+    by17 = (m.where(f"NOT {valid} AND {shaped} AND name IS NOT NULL")
+            .join(k, (F.substring("delivered_id", 1, 17) == F.substring("k_person_id", 1, 17)) &
+                  (F.col("name") == F.col("k_name")))
+            .groupBy("_mid").agg(F.countDistinct("k_person_id").alias("n"), F.min("k_person_id").alias("pid"))
+            .withColumn("how", F.lit("校验位错误：前17位与姓名一致")))
+    # 2. no usable ID: name, birth date, sex (and region when the mention has one)
+    region_ok = F.col("region").isNull() | (F.col("region") == F.col("k_region")) | \
+        (F.col("region") == F.substring("k_person_id", 1, 6))
+    by_name = (m.where(f"NOT {valid} AND NOT {shaped} AND name IS NOT NULL AND "
+                       "birth_date IS NOT NULL AND sex IS NOT NULL")
+               .join(k, (F.col("name") == F.col("k_name")) & (F.col("birth_date") == F.col("k_birth_date")) &
+                     (F.col("sex") == F.col("k_sex")))
+               .where(region_ok)
+               .groupBy("_mid").agg(F.countDistinct("k_person_id").alias("n"), F.min("k_person_id").alias("pid"))
+               .withColumn("how", F.lit("姓名、出生日期、性别（及地区）一致")))
+    found = by17.unionByName(by_name)
+    out = m.join(found, "_mid", "left")
+    linked_direct = F.col(valid)
+    one = F.coalesce(F.col("n") == 1, F.lit(False))
+    return out.select(
+        "resource", "role", "_batch_id", "_row_number", "delivered_id", "name",
+        F.when(linked_direct, F.col("delivered_id")).when(one, F.col("pid")).alias("person_id"),
+        (linked_direct | one).alias("linked"),
+        F.when(linked_direct, F.lit("公民身份号码有效（因其他原因隔离）")).when(one, F.col("how")).alias("method"),
+        F.when(linked_direct | one, F.lit(None))
+         .when(F.col("n") > 1, F.concat(F.lit("候选人不唯一（"), F.col("n").cast("string"), F.lit(" 人）")))
+         .when(F.col(shaped), F.lit("校验位错误，且前17位与姓名无唯一匹配"))
+         .when(F.col("name").isNull(), F.lit("缺少证件号码和姓名，无法关联"))
+         .when(F.col("birth_date").isNull() | F.col("sex").isNull(), F.lit("仅有姓名，缺少出生日期或性别，证据不足"))
+         .otherwise(F.lit("人口库中无姓名、出生日期、性别一致的人")).alias("reason"),
+        F.coalesce(F.col("n"), F.when(linked_direct, 1).otherwise(0)).cast("int").alias("candidates"))
+
+
+def entity_registry(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
+    """Every valid USCC in silver, with its organisation code (`XXXXXXXX-X`). Cached for the build."""
+    if "entity_registry" in _memo:
+        return _memo["entity_registry"]
+    frames = []
+    for m in gold.entities():
+        df = silver_table(spark, s, cat, m.resource)
+        if df is not None:
+            frames.append(_mention_frame(df, m).where(uscc.check_ok_sql("delivered_id"))
+                          .select(F.col("delivered_id").alias("entity_id")))
+    if not frames:
+        return spark.createDataFrame([], "entity_id string, org_code string")
+    _memo["entity_registry"] = _union(frames).distinct().withColumn(
+        "org_code", F.concat(F.substring("entity_id", 9, 8), F.lit("-"), F.substring("entity_id", 17, 1))) \
+        .localCheckpoint()
+    return _memo["entity_registry"]
+
+
+def entity_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
+    """Every legacy organisation code in silver, linked to the USCC that contains it."""
+    frames = []
+    for m in gold.entities():
+        df = silver_table(spark, s, cat, m.resource)
+        if df is not None:
+            frames.append(_mention_frame(df, m).where(uscc.legacy_ok_sql("delivered_id"))
+                          .select("resource", "role", F.col("delivered_id").alias("code")))
+    if not frames:
+        return spark.createDataFrame([], ", ".join(f"{c} {'int' if c == 'mentions' else 'boolean' if c == 'linked' else 'string'}"
+                                                   for c in ENTITY_LINK_COLUMNS))
+    codes = _union(frames).groupBy("resource", "role", "code").agg(F.count("*").cast("int").alias("mentions"))
+    reg = entity_registry(spark, s, cat, gold)
+    hits = (codes.join(reg, codes.code == reg.org_code, "left")
+            .groupBy("resource", "role", "code", "mentions")
+            .agg(F.countDistinct("entity_id").alias("n"), F.min("entity_id").alias("eid")))
+    return hits.select(
+        "resource", "role", "code", F.when(F.col("n") == 1, F.col("eid")).alias("entity_id"),
+        (F.col("n") == 1).alias("linked"),
+        F.when(F.col("n") == 1, F.lit("旧组织机构代码：统一社会信用代码第9-17位一致")).alias("method"),
+        F.when(F.col("n") == 0, F.lit("无包含该组织机构代码的统一社会信用代码"))
+         .when(F.col("n") > 1, F.lit("多个统一社会信用代码包含该组织机构代码")).alias("reason"),
+        "mentions")
+
+
+def entity_key(spark: SparkSession, s: Settings) -> DataFrame | None:
+    """legacy code -> USCC, for the gold builds (None before the first OneID run)."""
+    links = lake.read(spark, lake.path(s, "gold", "entity_link"))
+    return None if links is None else links.where("linked").select("code", "entity_id").distinct()
+
+
+def build(spark: SparkSession, s: Settings, cat: Catalogue | None = None, gold: Gold | None = None) -> dict:
+    """Rebuild gold.person_link and gold.entity_link; returns counts for the progress output."""
+    cat = cat or catalogue.load()
+    gold = gold or goldspec.load(cat)
+    out = {}
+    for table, frame in (("person_link", person_links(spark, s, cat, gold)),
+                         ("entity_link", entity_links(spark, s, cat, gold))):
+        loc = lake.path(s, "gold", table)
+        lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
+            .option("overwriteSchema", "true").save(loc)
+        n = lake.read(spark, loc).groupBy("linked").count().collect()
+        out[table] = {bool(r["linked"]): r["count"] for r in n}
+        print(f"[govlake] gold.{table}: 关联 {out[table].get(True, 0)}，未关联 {out[table].get(False, 0)}",
+              flush=True)
+    return out

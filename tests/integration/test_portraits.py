@@ -1,0 +1,219 @@
+"""OneID, gold base databases and portraits over the sample province, built by the real
+`govlake_gold` DAG, checked against the generator's ground truth, through Spark, Trino and the CLI.
+
+(Named to run after test_pipeline.py: the incremental test adds a delivery the truth does not know.)"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from govlake import lake
+from tests.integration.conftest import ROOT, sh
+
+pytestmark = pytest.mark.integration
+GOVLAKE = str(ROOT / ".govlake/venv/project/bin/govlake")
+
+
+def _truth_persons(truth_dir: Path) -> dict[str, dict]:
+    with (truth_dir / "persons.csv").open(encoding="utf-8") as f:
+        return {r["id_number"]: r for r in csv.DictReader(f)}
+
+
+def _table(spark, settings, schema, table):
+    df = lake.read(spark, lake.path(settings, schema, table))
+    assert df is not None, f"{schema}.{table} was not built"
+    return df
+
+
+def _as_of(spark, settings) -> dt.date:
+    ledger = _table(spark, settings, "ops", "batch_ledger")
+    day = ledger.where("status = 'published'").agg({"data_date": "max"}).first()[0]
+    return dt.date.fromisoformat(day) if isinstance(day, str) else day
+
+
+def _years(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def test_the_gold_dag_builds_every_base_database(built, spark, settings):
+    out = built["dag_output"]
+    assert "gold.dim_person" in out and "portrait.person_tags" in out, out[-3000:]
+    for table in ("dim_person", "dim_person_history", "dim_legal_entity", "dim_legal_entity_history",
+                  "fct_e_licence", "fct_credit_event", "dim_credit", "dim_service_item", "fct_case",
+                  "fct_social_insurance", "person_link", "entity_link"):
+        assert _table(spark, settings, "gold", table).count() > 0, table
+    credit = _table(spark, settings, "gold", "dim_credit")
+    assert credit.where("joint_discipline").count() > 0        # 失信被执行人 / 严重失信 carry the flag
+    assert credit.where("joint_discipline AND NOT (dishonest OR black_list)").count() == 0
+
+
+def test_oneid_links_unusable_ids_precisely(built, spark, settings, tmp_path):
+    from quality import linkage
+    f = linkage.figures(spark, settings, built["truth_dir"])
+    p, e = f["persons"], f["entities"]
+    assert p["cases"] > 20 and e["cases"] > 20, f
+    assert p["precision"] == 1.0, f                       # never linked to the wrong person
+    assert p["by_kind"]["bad_check_char"]["recall"] >= 0.9, f
+    assert e["precision"] == 1.0 and e["recall"] >= 0.95, f
+    unlinked = f["persons"]["unlinked_reasons"]
+    assert all(reason for reason in unlinked), unlinked   # every unlinked mention says why
+    # the command reports the same figures
+    out = tmp_path / "oneid.json"
+    proc = sh(GOVLAKE, "oneid", "report", "--truth", str(built["truth_dir"]), "--json", str(out), timeout=900)
+    assert "精确率 100.0%" in proc.stdout, proc.stdout
+    assert json.loads(out.read_text(encoding="utf-8")) == f
+
+
+def test_golden_person_records_agree_with_the_truth(built, spark, settings):
+    truth = _truth_persons(built["truth_dir"])
+    dim = {r.person_id: r for r in _table(spark, settings, "gold", "dim_person").collect()}
+    assert set(dim) <= set(truth)                          # no invented person
+    in_hukou = {k for k, r in truth.items() if r["household_id"]}
+    assert len(set(dim) & in_hukou) >= 0.9 * len(in_hukou)
+    wrong = [(k, f) for k, r in dim.items() for f, want in
+             (("name", truth[k]["name"]), ("sex_code", truth[k]["sex"]),
+              ("birth_date", dt.date.fromisoformat(truth[k]["birth_date"]))) if getattr(r, f) != want]
+    assert wrong == [], wrong[:10]
+    # 一数一源: a person in the 户籍 snapshot has the name 公安 gave, and its provenance says so
+    hist = _table(spark, settings, "gold", "dim_person_history")
+    person = _table(spark, settings, "silver", "person").select("id_number")
+    names = hist.where("attribute = 'name' AND is_current").join(
+        person, hist.person_id == person.id_number).select("source_department", "source_resource", "_batch_id")
+    assert {tuple(r)[:2] for r in names.distinct().collect()} == {("gongan", "gongan.hukou")}
+    assert names.where("_batch_id IS NULL").count() == 0
+
+
+def test_authority_wins_gaps_are_filled_and_disagreements_and_history_kept(spark):
+    from jobs import gold
+    d = dt.date
+    v = spark.createDataFrame([
+        ("A", "name", "张三", 1, 2, "renshe", "renshe.social_insurance", "b1", d(2026, 1, 1)),
+        ("A", "name", "张叁", 0, 1, "gongan", "gongan.hukou", "b2", d(2026, 2, 1)),
+        ("A", "name", "张叁", 0, 1, "gongan", "gongan.hukou", "b3", d(2026, 3, 1)),
+        ("B", "name", "李四", 1, 2, "renshe", "renshe.social_insurance", "b1", d(2026, 1, 1)),
+        ("C", "sex_code", "1", 99, 9, "推导", "person_id推导", None, d(1900, 1, 1)),
+        ("C", "sex_code", "2", 0, 1, "gongan", "gongan.hukou", "b2", d(2026, 2, 1)),
+    ], "subject_id string, attribute string, value string, rank int, src int, department string, resource string, "
+       "_batch_id string, valid_from date")
+    h = gold.timeline(v, [0, 1, 99]).orderBy("subject_id", "valid_from").collect()
+    a = [(r.value, r.source_department, r.valid_from, r.valid_to, r.is_current) for r in h if r.subject_id == "A"]
+    assert a == [("张三", "renshe", d(2026, 1, 1), d(2026, 2, 1), False),
+                 ("张叁", "gongan", d(2026, 2, 1), None, True)]      # no new version when nothing changed
+    assert [(r.value, r.source_department) for r in h if r.subject_id == "B"] == [("李四", "renshe")]
+    c = [(r.value, r.source_department, r.valid_to) for r in h if r.subject_id == "C"]
+    assert c == [("1", "推导", d(2026, 2, 1)), ("2", "gongan", None)]
+    conf = gold.conflicts(v, gold.timeline(v, [0, 1, 99])).collect()
+    assert [(r.subject_id, r.golden_value, r.other_value, r.other_department) for r in conf] == \
+        [("A", "张叁", "张三", "renshe")]                                  # derived values are not conflicts
+
+
+def test_entity_status_history_answers_as_of_queries(built, spark, settings):
+    hist = _table(spark, settings, "gold", "dim_legal_entity_history").where("attribute = 'status'")
+    changed = hist.groupBy("entity_id").count().where("count > 1").select("entity_id")
+    rows = hist.join(changed, "entity_id").orderBy("entity_id", "valid_from").collect()
+    assert rows, "no status change reached the history"
+    first = rows[0].entity_id
+    versions = [r for r in rows if r.entity_id == first]
+    change = versions[1].valid_from
+
+    def as_of(day):
+        return [r.value for r in versions if r.valid_from <= day and (r.valid_to is None or day < r.valid_to)]
+    assert as_of(change - dt.timedelta(days=1)) == [versions[0].value]
+    assert as_of(change) == [versions[1].value] and versions[0].value != versions[1].value
+    changes = _table(spark, settings, "silver", "entity_status_change").where(f"uscc = '{first}'")
+    assert change in {r.change_date for r in changes.collect()} | {r._data_date for r in changes.collect()}
+
+
+def test_portraits_hold_over_100_tags_that_agree_with_the_truth(built, spark, settings):
+    from pyspark.sql import functions as F
+    truth = _truth_persons(built["truth_dir"])
+    as_of = _as_of(spark, settings)
+    tags = _table(spark, settings, "portrait", "person_tags")
+    assert len(tags.columns) > 100 and tags.count() == _table(spark, settings, "gold", "dim_person").count()
+    bad_age = bad_head = 0
+    for r in tags.select("person_id", "age", "is_household_head", "deceased").collect():
+        t = truth[r.person_id]
+        if r.deceased is False and r.age != _years(dt.date.fromisoformat(t["birth_date"]), as_of):
+            bad_age += 1
+        if t["household_id"] and r.is_household_head != (t["relation"] == "户主"):
+            bad_head += 1
+    assert bad_age == 0 and bad_head <= 0.02 * len(truth)
+    # an entity's insured staff, counted independently from silver
+    si = _table(spark, settings, "silver", "social_insurance").where("status = '正常参保'")
+    want = {r.employer_uscc: r.n for r in si.groupBy("employer_uscc").agg(
+        F.countDistinct("id_number").alias("n")).collect()}
+    ent = _table(spark, settings, "portrait", "entity_tags")
+    assert len(ent.columns) > 100
+    got = {r.entity_id: r.insured_staff for r in ent.where("insured_staff > 0").collect()}
+    assert got and all(want.get(k) == n for k, n in got.items() if k in want)
+    assert sum(1 for k in got if k in want) >= 0.9 * len(got)
+
+
+def test_portrait_command_prints_a_readable_audited_portrait(built, spark, settings):
+    row = _table(spark, settings, "portrait", "person_tags").where("employed AND NOT deceased").first()
+    audit = Path(settings.instance) / "audit" / "portrait_lookups.jsonl"
+    before = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
+    out = sh(GOVLAKE, "portrait", "person", row.person_id.lower(), timeout=300).stdout
+    assert f"姓名：{row.name}" in out and f"年龄：{row.age}" in out and "【社会保障】" in out, out
+    lines = audit.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == before + 1 and row.person_id not in lines[-1] and json.loads(lines[-1])["found"]
+    # a legal entity by its legacy organisation code
+    link = _table(spark, settings, "gold", "entity_link").where("linked").first()
+    name = _table(spark, settings, "portrait", "entity_tags").where(f"entity_id = '{link.entity_id}'").first().entity_name
+    out = sh(GOVLAKE, "portrait", "entity", link.code.replace("-", ""), timeout=300).stdout
+    assert f"单位名称：{name}" in out and link.entity_id in out, out
+    miss = sh(GOVLAKE, "portrait", "person", "11010519491231002X", check=False, timeout=300)
+    assert miss.returncode == 1 and "未找到" in miss.stdout
+
+
+def test_gold_and_portraits_are_in_trino_with_chinese_comments(built, trino_query):
+    [(n,)] = trino_query("SELECT count(*) FROM lake.portrait.person_tags")
+    assert n > 0
+    [(tags,)] = trino_query("SELECT count(*) FROM lake.portrait.tag_dictionary")
+    assert tags >= 200
+    cols = {r[0]: r[3] for r in trino_query("SHOW COLUMNS FROM lake.portrait.person_tags")}
+    assert cols["age"] == "年龄" and cols["joint_discipline"] == "是否联合惩戒对象"
+    [(comment,)] = trino_query("SELECT comment FROM system.metadata.table_comments WHERE catalog_name = 'lake' "
+                               "AND schema_name = 'gold' AND table_name = 'dim_person'")
+    assert comment.startswith("人口库")
+
+
+def _death_delivery(settings, person_id: str, name: str, day: dt.date) -> None:
+    from govlake.province.writer import DeliveryWriter
+    folder = Path(settings.landing) / "weijian" / "death" / f"{day:%Y%m%d}-001"
+    w = DeliveryWriter(folder, "death", "csv", "gbk", ["公民身份号码", "姓名", "死亡日期", "死亡原因分类", "死亡地行政区划"])
+    w.write([person_id, name, f"{day:%Y/%m/%d}", "疾病", person_id[:6]])
+    w.close({"department": "weijian", "department_zh": "省卫生健康委员会", "resource": "weijian.death",
+             "resource_zh": "死亡医学证明信息", "delivery_id": folder.name, "mode": "incremental",
+             "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
+             "header_style": "zh"})
+
+
+def test_a_delivery_recomputes_only_the_subjects_it_touches(built, spark, settings):
+    from govlake import catalogue
+    from jobs import gold, ingest
+    tags = _table(spark, settings, "portrait", "person_tags")
+    [who, other] = tags.where("NOT deceased AND age >= 30 AND legal_rep_count = 0").orderBy("person_id").limit(2).collect()
+    other_at = other._computed_at
+    day = _as_of(spark, settings) + dt.timedelta(days=1)
+    _death_delivery(settings, who.person_id, who.name, day)
+    cat = catalogue.load()
+    ingest.run_in(spark, settings, cat, [cat.resource("weijian.death")])
+    result = gold.run(spark, settings, cat)
+    assert result["incremental"] and result["new_batches"] == 1
+    assert result["touched"]["person"] == 1 and result["touched"]["entity"] == 0, result
+    assert "fct_family_event" in result["models"] and "fct_case" not in result["models"]
+    after = _table(spark, settings, "portrait", "person_tags")
+    me = after.where(f"person_id = '{who.person_id}'").first()
+    assert me.deceased and me.death_date == day and me.life_stage == "已故"
+    assert after.where(f"person_id = '{other.person_id}'").first()._computed_at == other_at
+    assert after.count() == tags.count()
+    dim = _table(spark, settings, "gold", "dim_person").where(f"person_id = '{who.person_id}'").first()
+    assert dim.death_date == day
+    # nothing new: nothing to do, nothing changes
+    again = gold.run(spark, settings, cat)
+    assert again == {"skipped": True, "new_batches": 0}

@@ -1,0 +1,79 @@
+"""The declarative gold layer: OneID mentions, golden dimensions, models and portrait tags."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from govlake import catalogue, goldspec
+from govlake.catalogue import CatalogueError
+
+LAKEHOUSE = Path(__file__).resolve().parents[2] / "lakehouse"
+
+
+def _copy(tmp_path) -> Path:
+    shutil.copytree(LAKEHOUSE, tmp_path / "lakehouse")
+    return tmp_path / "lakehouse"
+
+
+def _line(f: Path, text: str) -> int:
+    return next(n for n, t in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if text in t)
+
+
+def test_shipped_gold_layer_loads_with_over_100_tags_per_subject():
+    cat = catalogue.load()
+    gold = goldspec.load(cat)
+    assert len(gold.tagsets["person"].tags) >= 100 and len(gold.tagsets["entity"].tags) >= 100
+    person_categories = {t.category for t in gold.tagsets["person"].tags}
+    assert {"人口属性", "户籍家庭", "婚姻生育", "教育", "就业", "社会保障", "住房资产", "信用", "政务服务",
+            "生命事件"} <= person_categories
+    assert {"登记信息", "规模", "纳税", "信用", "许可证照", "政务服务", "法定代表人", "关联企业"} <= \
+        {t.category for t in gold.tagsets["entity"].tags}
+    # every ID column the catalogue holds for people or entities is a OneID mention
+    mentioned = {(m.resource, m.id) for m in gold.mentions}
+    for res in cat.resources.values():
+        for item in res.items:
+            if cat.elements[item.element].normalise in ("citizen_id", "uscc", "party"):
+                assert (res.code, item.name) in mentioned, (res.code, item.name)
+
+
+def test_an_attribute_without_a_source_from_its_authority_is_refused(tmp_path):
+    base = _copy(tmp_path)
+    f = base / "gold" / "dimensions.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("      authority: weijian\n", "      authority: gongan\n"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"dimensions\.yaml:\d+: attribute death_date: no source from its "
+                                             "authoritative department 'gongan'"):
+        goldspec.load(catalogue.load(base), base)
+
+
+def test_unknown_columns_and_bad_tags_are_reported_with_file_and_line(tmp_path):
+    base = _copy(tmp_path)
+    f = base / "gold" / "oneid.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("id: head_id, name: head_name", "id: head_no, name: head_name"),
+                 encoding="utf-8")
+    with pytest.raises(CatalogueError, match=rf"oneid\.yaml:{_line(f, 'head_no')}: id 'head_no' is not a column of "
+                                             "gongan.household"):
+        goldspec.load(catalogue.load(base), base)
+    shutil.rmtree(base)
+    base = _copy(tmp_path)
+    f = base / "portrait" / "person.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("{code: zodiac,", "{code: Zodiac,"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=rf"person\.yaml:{_line(f, 'Zodiac')}: tag code 'Zodiac' must be"):
+        goldspec.load(catalogue.load(base), base)
+    # an unquoted SQL value with a comma: YAML would cut it there, the loader says so
+    f.write_text(f.read_text(encoding="utf-8").replace('sql: "coalesce(rep.n, 0) > 0"}', "sql: coalesce(rep.n, 0) > 0}")
+                 .replace("{code: Zodiac,", "{code: zodiac,"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"person\.yaml:\d+: unknown key '0\) > 0'"):
+        goldspec.load(catalogue.load(base), base)
+
+
+def test_tag_query_joins_every_base_and_restricts_to_touched_subjects():
+    from jobs import portrait
+    gold = goldspec.load(catalogue.load())
+    ts = gold.tagsets["person"]
+    sql = portrait.query(ts, {"as_of": "DATE'2026-11-24'"})
+    assert sql.count(f".`person_id` = p.`person_id`") == len(ts.bases) - 1
+    assert "gold__dim_person" in sql and "gold.dim_person" not in sql and "${as_of}" not in sql
+    assert f"AS `{ts.tags[-1].code}`" in sql
+    inc = portrait.query(ts, {"as_of": "DATE'2026-11-24'"}, touched="__touched")
+    assert inc.count("LEFT SEMI JOIN __touched") == len(ts.bases)
