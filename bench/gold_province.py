@@ -24,13 +24,9 @@ import subprocess
 import time
 from pathlib import Path
 
+import scratch
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _jvm_peak_mb(spark) -> int:
-    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-    with open(f"/proc/{pid}/status") as fh:
-        return round(next((int(x.split()[1]) for x in fh if x.startswith("VmHWM")), 0) / 1024)
 
 
 def one_percent_delivery(spark, s, day: dt.date, seed: int) -> int:
@@ -84,11 +80,7 @@ def main() -> None:
     inst = Path(args.dir)
     if not (inst / "lake" / "silver").is_dir():
         raise SystemExit(f"[bench] no lake in {inst}: run bench/ingest_province.py --keep first")
-    os.environ.update({"GOVLAKE_INSTANCE": str(inst), "GOVLAKE_SPARK_DRIVER_MEMORY": args.driver_memory,
-                       "GOVLAKE_SPARK_SHUFFLE_PARTITIONS": "4"})
-    for k in [k for k in os.environ if k.startswith("GOVLAKE_") and k not in
-              ("GOVLAKE_INSTANCE", "GOVLAKE_SPARK_DRIVER_MEMORY", "GOVLAKE_SPARK_SHUFFLE_PARTITIONS")]:
-        del os.environ[k]
+    scratch.use_instance(inst, args.driver_memory)
     from govlake import catalogue, goldspec, lake
     from govlake.config import resolve
     from govlake.spark import get_spark
@@ -118,7 +110,7 @@ def main() -> None:
         sample_e = [r.entity_id for r in lake.read(spark, lake.path(s, "portrait", "entity_tags"))
                     .sample(fraction=min(1.0, 3 * args.lookups / max(entities, 1)), seed=args.seed)
                     .limit(args.lookups // 2).collect()]
-        jvm_mb = _jvm_peak_mb(spark)
+        jvm_mb = scratch.jvm_peak_mb(spark)
     finally:
         spark.stop()
     env = {**os.environ, **s.env()}

@@ -22,6 +22,8 @@ import shutil
 import time
 from pathlib import Path
 
+import scratch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,11 +37,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the lake afterwards")
     args = ap.parse_args()
     inst = Path(args.dir)
-    os.environ.update({"GOVLAKE_INSTANCE": str(inst), "GOVLAKE_SPARK_DRIVER_MEMORY": args.driver_memory,
-                       "GOVLAKE_SPARK_SHUFFLE_PARTITIONS": "4"})
-    for k in [k for k in os.environ if k.startswith("GOVLAKE_") and k not in
-              ("GOVLAKE_INSTANCE", "GOVLAKE_SPARK_DRIVER_MEMORY", "GOVLAKE_SPARK_SHUFFLE_PARTITIONS")]:
-        del os.environ[k]
+    scratch.use_instance(inst, args.driver_memory)
     from govlake import catalogue
     from govlake.config import resolve
     from govlake.province.generate import generate
@@ -82,16 +80,13 @@ def main() -> None:
                     with_checks += time.perf_counter() - t
                 else:
                     without += time.perf_counter() - t
-        jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-        with open(f"/proc/{jvm_pid}/status") as fh:
-            jvm_hwm_mb = next((int(x.split()[1]) for x in fh if x.startswith("VmHWM")), 0) / 1024
+        jvm_hwm_mb = scratch.jvm_peak_mb(spark)
     finally:
         spark.stop()
     checks_cost = max(with_checks - without, 0.0)
     validation = checks_cost + phases.get("scorecard", 0) + phases.get("great_expectations", 0)
     cores = os.cpu_count() or 1
-    with open("/proc/self/status") as fh:
-        hwm = next((int(x.split()[1]) for x in fh if x.startswith("VmHWM")), 0) / 1024
+    hwm = scratch.peak_rss_mb()
     result = {
         "date": dt.datetime.now().isoformat(timespec="seconds"), "persons": args.persons, "days": args.days,
         "resources": len(cat.resources), "batches": agg.batches, "raw_rows": agg.raw, "silver_rows": agg.silver,
