@@ -4,7 +4,7 @@
 
 On the lake bench/ingest_province.py left in its scratch instance (1 million persons by default):
 
-1. full build: OneID, golden dimensions, models, every portrait tag (`govlake gold build --full`);
+1. full build: OneID, golden dimensions, models, every portrait tag, the marts (`govlake gold build --full`);
 2. a 1 % delivery: employment registrations for 1 % of the persons, one new day, ingested, then
    the incremental build (goal: <= 10 % of the full build);
 3. portrait lookup by ID through Trino, 200 random persons and 100 entities (goal: p95 <= 1 s).
@@ -96,7 +96,7 @@ def main() -> None:
         persons = lake.read(spark, lake.path(s, "gold", "dim_person")).count()
         entities = lake.read(spark, lake.path(s, "gold", "dim_legal_entity")).count()
         ledger = lake.read(spark, lake.path(s, "ops", "batch_ledger"))
-        day = ledger.agg({"data_date": "max"}).first()[0] + dt.timedelta(days=1)
+        day = dt.date.fromisoformat(str(ledger.agg({"data_date": "max"}).first()[0])) + dt.timedelta(days=1)
         n = one_percent_delivery(spark, s, day, args.seed)
         print(f"[bench] 1 % delivery: {n} employment registrations on {day}", flush=True)
         t = time.perf_counter()

@@ -1,9 +1,10 @@
 """`govlake_gold`: base databases and portraits, rebuilt after ingestion.
 
 Triggered by any silver Asset the ingestion DAGs emit (`govlake://silver/<table>`): OneID, the
-golden dimensions (一数一源, with history and conflicts), the base-database models and the portrait
-tags, for the subjects the new batches touched (the first run builds everything), then registers
-new tables in Trino. Emits `govlake://gold/<table>` and `govlake://portrait/<table>` for the marts.
+golden dimensions (一数一源, with history and conflicts), the base-database models, the portrait
+tags for the subjects the new batches touched (the first run builds everything) and the dashboard
+marts (lake.mart, rebuilt whole), then registers new tables in Trino. Emits `govlake://gold/<table>`,
+`govlake://portrait/<table>` and `govlake://mart/<table>`.
 Like the ingestion DAGs, the task runs the project's CLI as a subprocess and this file reads YAML only.
 """
 from __future__ import annotations
@@ -47,7 +48,8 @@ def produced() -> list[str]:
             out += [f"gold/{d['table']}", f"gold/{d['table']}_history", f"gold/{d['table']}_conflict"]
     out += [f"gold/{m['table']}" for m in _yaml(LAKEHOUSE / "gold" / "models.yaml").get("models") or []]
     out += [f"portrait/{_yaml(f).get('table')}" for f in sorted((LAKEHOUSE / "portrait").glob("*.yaml"))]
-    return out + ["gold/person_link", "gold/entity_link", "portrait/tag_dictionary"]
+    out += [f"mart/{m['table']}" for m in _yaml(LAKEHOUSE / "mart" / "marts.yaml").get("marts") or []]
+    return out + ["gold/person_link", "gold/entity_link", "portrait/tag_dictionary", "mart/kpi_target", "mart/region_shape"]
 
 
 with DAG(
@@ -62,7 +64,7 @@ with DAG(
     default_args={"retries": 0, "append_env": True, "cwd": str(ROOT)},
 ) as dag:
     build = BashOperator(task_id="build", bash_command=f"{shlex.quote(CLI)} gold build",
-                         doc_md="新批次涉及的对象：OneID 关联、黄金记录、基础库、画像标签（首次全量）",
+                         doc_md="新批次涉及的对象：OneID 关联、黄金记录、基础库、画像标签（首次全量），再重建看板专题库 mart",
                          outlets=[Asset(f"govlake://{t}") for t in produced()])
     register = BashOperator(task_id="register", bash_command=f"{shlex.quote(CLI)} lake register",
                             doc_md="在 Trino lake 目录注册新表")

@@ -86,11 +86,22 @@ class TagSet:
 
 
 @dataclass(frozen=True)
+class Target:
+    code: str
+    name_zh: str
+    target: float
+    unit: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Gold:
     mentions: tuple[Mention, ...]
     dimensions: dict[str, Dimension]
     models: tuple[Model, ...]
     tagsets: dict[str, TagSet]
+    marts: tuple[Model, ...] = ()      # lakehouse/mart/marts.yaml: what the dashboards read (lake.mart)
+    targets: tuple[Target, ...] = ()   # the cockpit's KPI targets (mart.kpi_target)
 
     def persons(self) -> list[Mention]:
         return [m for m in self.mentions if m.kind == "person"]
@@ -180,11 +191,10 @@ def _dimensions(cat: Catalogue, base: Path) -> dict[str, Dimension]:
     return out
 
 
-def _models(base: Path) -> tuple[Model, ...]:
-    path = base / "gold" / "models.yaml"
+def _models(path: Path, section: str = "models") -> tuple[Model, ...]:
     doc = _load_yaml(path)
     out, seen = [], set()
-    for m in _need(doc, "models", path):
+    for m in _need(doc, section, path):
         table = str(_need(m, "table", path))
         if table in seen:
             raise CatalogueError(f"{_at(path, m, 'table')}: model {table!r} is defined twice")
@@ -225,9 +235,31 @@ def _tagsets(base: Path) -> dict[str, TagSet]:
     return out
 
 
+TARGET_KEYS = {"code", "name_zh", "target", "unit", "description"}
+
+
+def _targets(path: Path) -> tuple[Target, ...]:
+    out, codes = [], set()
+    for t in _load_yaml(path).get("targets") or []:
+        _known_keys(path, t, TARGET_KEYS)
+        code = str(_need(t, "code", path))
+        if code in codes:
+            raise CatalogueError(f"{_at(path, t, 'code')}: target {code!r} is defined twice")
+        codes.add(code)
+        try:
+            target = float(_need(t, "target", path))
+        except (TypeError, ValueError):
+            raise CatalogueError(f"{_at(path, t, 'target')}: target must be a number") from None
+        out.append(Target(code, str(_need(t, "name_zh", path)), target, str(t.get("unit", "")),
+                          str(t.get("description", ""))))
+    return tuple(out)
+
+
 def load(cat: Catalogue, base: Path | None = None) -> Gold:
     base = Path(base) if base else lakehouse_dir()
-    return Gold(_mentions(cat, base), _dimensions(cat, base), _models(base), _tagsets(base))
+    marts = base / "mart" / "marts.yaml"
+    return Gold(_mentions(cat, base), _dimensions(cat, base), _models(base / "gold" / "models.yaml"), _tagsets(base),
+                _models(marts, "marts") if marts.is_file() else (), _targets(marts) if marts.is_file() else ())
 
 
 # --- comments analysts see in Trino ----------------------------------------------------------------
@@ -250,6 +282,8 @@ DICTIONARY_COLUMNS = {"subject": "画像对象", "table": "标签表", "seq": "�
                       "name_zh": "标签名称", "category": "标签类别", "value_type": "值类型", "sensitivity": "敏感级别",
                       "sensitivity_zh": "敏感级别名称", "definition": "定义（Spark SQL）", "description": "说明"}
 STATE_COLUMNS = {"batch_id": "已纳入基础库与画像的批次", "resource": "资源代码", "built_at": "构建时间"}
+TARGET_COLUMNS = {"seq": "序号", "code": "指标代码", "name_zh": "指标名称", "target": "目标值", "unit": "单位",
+                  "description": "说明"}
 KEY_ZH = {"person": "公民身份号码（OneID）", "entity": "统一社会信用代码（OneID）"}
 
 
@@ -271,4 +305,12 @@ def table_comments(gold: Gold) -> dict[tuple[str, str], tuple[str, dict[str, str
                                        {t.code: t.name_zh for t in ts.tags})
     out[("portrait", "tag_dictionary")] = ("画像标签字典：每个标签的名称、类别、类型、敏感级别与定义", DICTIONARY_COLUMNS)
     out[("ops", "gold_state")] = ("基础库与画像构建台账：已纳入的批次", STATE_COLUMNS)
+    for m in gold.marts:
+        out[("mart", m.table)] = (m.comment, dict(m.columns))
+    out[("mart", "region_shape")] = ("区县示意图形（方格示意，非实际边界；govlake/geo.py 由行政区划代码生成）",
+                                     {"county_code": "区县代码", "county_name": "区县", "city_code": "地市代码",
+                                      "city_name": "地市", "polygon": "示意多边形（经纬度 JSON）",
+                                      "geojson": "GeoJSON 要素"})
+    if gold.targets:
+        out[("mart", "kpi_target")] = ("领导驾驶舱指标目标值（lakehouse/mart/marts.yaml）", TARGET_COLUMNS)
     return out

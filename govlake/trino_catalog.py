@@ -10,7 +10,7 @@ from pathlib import Path
 
 from govlake.config import Settings
 
-SCHEMAS = ("bronze", "silver", "gold", "portrait", "ops")
+SCHEMAS = ("bronze", "silver", "gold", "portrait", "ops", "mart")
 
 
 def connect(s: Settings):

@@ -89,9 +89,11 @@ banner() {
   cat <<TXT
 
 GovLake 省级政务大数据平台 is up (profile $GOVLAKE_PROFILE, state in $GOVLAKE_INSTANCE)
-  Superset 驾驶舱   http://127.0.0.1:$GOVLAKE_SUPERSET_PORT/superset/dashboard/govlake-population/   login admin / $(secret SUPERSET_ADMIN_PASSWORD)
+  Superset 驾驶舱   http://127.0.0.1:$GOVLAKE_SUPERSET_PORT/superset/dashboard/govlake-cockpit/   login admin / $(secret SUPERSET_ADMIN_PASSWORD)
+                    (also govlake-service 政务服务效能, govlake-data-quality 数据共享与质量, govlake-credit 信用监管,
+                     govlake-portrait 画像查询, govlake-population 户籍人口概览; SQL Lab has saved example queries)
   Airflow           http://127.0.0.1:$GOVLAKE_AIRFLOW_PORT/   login admin / $(secret AIRFLOW_ADMIN_PASSWORD)
-  Trino (SQL)       http://$GOVLAKE_TRINO_HOST:$GOVLAKE_TRINO_PORT/ui/   user govlake, catalog lake, schemas bronze silver gold portrait ops
+  Trino (SQL)       http://$GOVLAKE_TRINO_HOST:$GOVLAKE_TRINO_PORT/ui/   user govlake, catalog lake, schemas bronze silver gold portrait ops mart
   Logs              $GOVLAKE_LOGS
   Stop with 'make down'; 'make status' shows what runs.
 TXT

@@ -6,6 +6,8 @@
   gold.<table> (current, wide), gold.<table>_history (long: value, source department, resource,
   batch, valid_from, valid_to) and gold.<table>_conflict (sources disagreeing with the golden value).
 * Models (lakehouse/gold/models.yaml): SQL over `silver.*` and `gold.*`, in order.
+* Marts (lakehouse/mart/marts.yaml): what the dashboards read, SQL over silver, gold, portrait, ops
+  and `catalogue.resource`, rebuilt whole after the portraits (small aggregates), into lake.mart.
 
 Incremental: given the subjects a delivery touched, the dimensions recompute those subjects only
 and replace their rows; a model is rebuilt only when one of the resources it reads has new batches.
@@ -24,7 +26,7 @@ from govlake.config import Settings
 from govlake.goldspec import HISTORY_COLUMNS, VALUE_TYPES, Dimension, Gold, Model
 
 DERIVED = "推导"
-REF = re.compile(r"\b(silver|gold)\.([a-z_][a-z0-9_]*)\b")
+REF = re.compile(r"\b(silver|gold|portrait|ops|mart|catalogue)\.([a-z_][a-z0-9_]*)\b")
 
 
 def _union(frames: list[DataFrame]) -> DataFrame | None:
@@ -198,7 +200,7 @@ def model_inputs(cat: Catalogue, model: Model) -> tuple[set[str], set[str]]:
             base = table[:-8] if table.endswith("_history") else table
             if base in by_table:
                 res.add(by_table[base])
-        else:
+        elif schema == "gold":
             golds.add(table)
     return res, golds
 
@@ -213,7 +215,7 @@ def register_views(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold)
                                           "_ingested_at timestamp, _row_hash string")
         for table in [res.silver_table] + ([f"{res.silver_table}_history"] if res.history else []):
             empty.createOrReplaceTempView(f"silver__{table}")
-    for schema in ("silver", "gold"):
+    for schema in ("silver", "gold", "portrait", "ops"):
         for table in lake_tables(s, schema):
             lake.read(spark, lake.path(s, schema, table)).createOrReplaceTempView(f"{schema}__{table}")
     ekey = lake.read(spark, lake.path(s, "gold", "entity_link"))
@@ -237,13 +239,60 @@ def sql_of(text: str, **params) -> str:
     return out
 
 
-def build_model(spark: SparkSession, s: Settings, model: Model, params: dict) -> int:
+def build_model(spark: SparkSession, s: Settings, model: Model, params: dict, schema: str = "gold") -> int:
     df = spark.sql(sql_of(model.sql, **params))
-    loc = lake.path(s, "gold", model.table)
+    return _overwrite(df, s, schema, model.table)
+
+
+def _overwrite(df: DataFrame, s: Settings, schema: str, table: str) -> int:
+    loc = lake.path(s, schema, table)
     lake.annotate(df, loc).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(loc)
-    out = lake.read(spark, loc)
-    out.createOrReplaceTempView(f"gold__{model.table}")
+    out = lake.read(spark=df.sparkSession, location=loc)
+    out.createOrReplaceTempView(f"{schema}__{table}")
     return out.count()
+
+
+# --- marts ------------------------------------------------------------------------------------------
+
+CATALOGUE_META = ("classification", "sharing_type", "sharing_condition", "open_type", "update_cycle")
+
+
+def register_catalogue(spark: SparkSession, cat: Catalogue) -> None:
+    """`catalogue.resource` in mart SQL: the resource directory (政务信息资源目录) itself."""
+    rows = [(r.code, r.name_zh, r.department, r.department_zh, r.mode, r.silver_table,
+             *[str(r.meta.get(k)) if r.meta.get(k) is not None else None for k in CATALOGUE_META])
+            for r in sorted(cat.resources.values(), key=lambda r: r.code)]
+    schema = "code string, name_zh string, department string, department_zh string, mode string, " \
+             "silver_table string, " + ", ".join(f"{k} string" for k in CATALOGUE_META)
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("catalogue__resource")
+
+
+def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, params: dict,
+                say=lambda msg: None) -> list[str]:
+    """Every mart, whole (they are small aggregates over gold, portraits and ops), in order."""
+    from govlake import geo
+    register_catalogue(spark, cat)
+    built = []
+    regions = lake.read(spark, lake.path(s, "silver", "code_region"))
+    if regions is not None:  # the map's county tiles, before the marts that colour them
+        shapes = geo.rows(geo.layout([tuple(r) for r in regions.select(
+            "region_code", "region_name", "city_code", "city_name").collect()]))
+        _overwrite(spark.createDataFrame(shapes, "county_code string, county_name string, city_code string, "
+                                                 "city_name string, polygon string, geojson string"),
+                   s, "mart", "region_shape")
+        built.append("region_shape")
+    if gold.targets:
+        targets = spark.createDataFrame([(i + 1, t.code, t.name_zh, float(t.target), t.unit, t.description)
+                                         for i, t in enumerate(gold.targets)],
+                                        "seq int, code string, name_zh string, target double, unit string, "
+                                        "description string")
+        _overwrite(targets, s, "mart", "kpi_target")
+        built.append("kpi_target")
+    for m in gold.marts:
+        n = build_model(spark, s, m, params, schema="mart")
+        built.append(m.table)
+        say(f"mart.{m.table}: {n} 行")
+    return built
 
 
 # --- the whole downstream build ---------------------------------------------------------------------
@@ -306,8 +355,15 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     rows = published.collect()
     new = [r for r in rows if r.batch_id not in done]
     if not new:
-        say("没有新的批次，基础库与画像已是最新")
-        return {"skipped": True, "new_batches": 0}
+        missing = [m.table for m in gold.marts if not lake.is_table(spark, lake.path(s, "mart", m.table))]
+        if not missing:
+            say("没有新的批次，基础库、画像与专题库已是最新")
+            return {"skipped": True, "new_batches": 0}
+        say(f"没有新的批次；专题库缺少 {', '.join(missing)}，重建专题库")  # an instance from before the marts
+        register_views(spark, s, cat, gold)
+        marts = build_marts(spark, s, cat, gold, {"as_of": f"DATE'{max(r.data_date for r in rows)}'"}, say)
+        lake.document(spark, s, cat, schemas=("mart",))
+        return {"skipped": True, "new_batches": 0, "marts": marts}
     incremental = bool(done)
     params = {"as_of": f"DATE'{max(r.data_date for r in rows)}'"}
     times, t0 = {}, time.perf_counter()
@@ -348,6 +404,9 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象")
     portrait.write_dictionary(spark, s, gold)
     t = lap("portraits", t)
+    register_views(spark, s, cat, gold)
+    marts = build_marts(spark, s, cat, gold, params, say)
+    t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
         .withColumn("built_at", F.current_timestamp())
     loc = lake.path(s, *STATE)
@@ -356,11 +415,11 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     else:
         lake.merge(st, loc, ["batch_id"], insert_only=True)
     oneid.reset()
-    lake.document(spark, s, cat, schemas=("gold", "portrait", "ops"))
+    lake.document(spark, s, cat, schemas=("gold", "portrait", "ops", "mart"))
     times["total"] = round(time.perf_counter() - t0, 1)
     say(f"基础库与画像构建完成，用时 {times['total']}s")
     return {"incremental": incremental, "new_batches": len(new), "touched": counts, "models": sorted(rebuilt),
-            "seconds": times}
+            "marts": marts, "seconds": times}
 
 
 def main(full: bool = False) -> int:

@@ -1,9 +1,13 @@
 """Checks the dashboards through Superset's REST API (stdlib only).
 
   api_check.py imported DASHBOARDS_DIR    every dashboard and chart of dashboards/ exists; saved
-                                          query contexts are pointed at the imported datasets
+                                          query contexts are pointed at the imported datasets, native
+                                          filters at the imported charts; SQL Lab saved queries are
+                                          created or updated (by label)
   api_check.py chart-data DASHBOARDS_DIR  every chart returns rows (GET /api/v1/chart/<id>/data/)
+  api_check.py saved-queries DASHBOARDS_DIR  how many saved queries carry each label of specs/queries.yaml
 
+The dashboards are rendered as the import renders them (bundle.py, with the lake in GOVLAKE_LAKE).
 Reads GOVLAKE_SUPERSET_PORT and the admin password from GOVLAKE_SECRETS_FILE. Exit 1 on failure.
 """
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -59,9 +64,58 @@ class Api:
 
 
 def expected(src: Path) -> tuple[list[dict], list[dict]]:
+    """(dashboards, charts) as the import bundle has them."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bundle
+    lake = os.environ.get("GOVLAKE_LAKE", "")
     load = lambda p: yaml.safe_load(p.read_text(encoding="utf-8"))  # noqa: E731
-    return ([load(p) for p in sorted((src / "dashboards").glob("*.yaml"))],
-            [load(p) for p in sorted((src / "charts").glob("*.yaml"))])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        bundle.render(src, out, "trino://unused", Path(lake) if lake.startswith("/") else None)
+        return ([load(p) for p in sorted((out / "dashboards").glob("*.yaml"))],
+                [load(p) for p in sorted((out / "charts").glob("*.yaml"))])
+
+
+def fix_filter_scopes(api: Api, dashboard_id: int) -> None:
+    """Native filters name the charts they apply to by ID; the import remaps the exclusions but not
+    `chartsInScope`, so set it from the imported charts (all charts of the dashboard but the excluded)."""
+    d = api.call("GET", f"/api/v1/dashboard/{dashboard_id}")["result"]
+    meta = json.loads(d.get("json_metadata") or "{}")
+    position = json.loads(d.get("position_json") or "{}")
+    charts = sorted(v["meta"]["chartId"] for v in position.values() if isinstance(v, dict) and v.get("type") == "CHART")
+    changed = False
+    for f in meta.get("native_filter_configuration") or []:
+        scope = [c for c in charts if c not in set(f.get("scope", {}).get("excluded") or [])]
+        if f.get("chartsInScope") != scope:
+            f["chartsInScope"], changed = scope, True
+    if changed:
+        api.call("PUT", f"/api/v1/dashboard/{dashboard_id}", {"json_metadata": json.dumps(meta, ensure_ascii=False)})
+
+
+def sync_saved_queries(api: Api, src: Path) -> int:
+    """SQL Lab saved queries from dashboards/specs/queries.yaml, on the lake database (by label)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bundle
+    queries = bundle.load_queries(src)
+    if not queries:
+        return 0
+    q = "(filters:!((col:uuid,opr:eq,value:'%s')))" % bundle.DATABASE_UUID
+    dbs = api.call("GET", f"/api/v1/database/?q={urllib.request.quote(q)}")["result"]
+    if not dbs:
+        print("saved queries: the lake database is MISSING")
+        return 1
+    db_id = dbs[0]["id"]
+    for sq in queries:
+        body = {"label": sq["label"], "description": sq.get("description", ""), "sql": sq["sql"], "db_id": db_id,
+                "catalog": "lake", "schema": sq.get("schema", "mart")}
+        flt = "(filters:!((col:label,opr:eq,value:'%s')))" % sq["label"]
+        found = api.call("GET", f"/api/v1/saved_query/?q={urllib.request.quote(flt)}")["result"]
+        if found:
+            api.call("PUT", f"/api/v1/saved_query/{found[0]['id']}", body)
+        else:
+            api.call("POST", "/api/v1/saved_query/", body)
+        print(f"saved query {sq['label']}: ok")
+    return 0
 
 
 def imported_charts(api: Api, charts: list[dict]) -> tuple[int, list[tuple[dict, dict]]]:
@@ -84,6 +138,8 @@ def check_imported(api: Api, src: Path) -> int:
         found = api.find("dashboard", d["uuid"])
         print(f"dashboard {d['dashboard_title']}: {'ok, id %s' % found['id'] if found else 'MISSING'}")
         bad += found is None
+        if found:
+            fix_filter_scopes(api, found["id"])
     missing, present = imported_charts(api, charts)
     bad += missing
     for c, found in present:
@@ -95,7 +151,7 @@ def check_imported(api: Api, src: Path) -> int:
             qc.setdefault("form_data", {})["datasource"] = f"{ds_id}__table"
             api.call("PUT", f"/api/v1/chart/{found['id']}", {"query_context": json.dumps(qc, ensure_ascii=False)})
         print(f"chart {c['slice_name']}: ok, id {found['id']}, dataset {ds_id}")
-    return bad
+    return bad + sync_saved_queries(api, src)
 
 
 def check_chart_data(api: Api, src: Path) -> int:
@@ -116,8 +172,21 @@ def check_chart_data(api: Api, src: Path) -> int:
     return bad
 
 
+def list_saved_queries(api: Api, src: Path) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bundle
+    missing = 0
+    for sq in bundle.load_queries(src):
+        flt = "(filters:!((col:label,opr:eq,value:'%s')))" % sq["label"]
+        n = api.call("GET", f"/api/v1/saved_query/?q={urllib.request.quote(flt)}")["count"]
+        print(f"saved query {sq['label']}: {n}")
+        missing += n == 0
+    return missing
+
+
 if __name__ == "__main__":
     mode, src = sys.argv[1], Path(sys.argv[2])
     api = Api()
-    failures = {"imported": check_imported, "chart-data": check_chart_data}[mode](api, src)
+    failures = {"imported": check_imported, "chart-data": check_chart_data,
+                "saved-queries": list_saved_queries}[mode](api, src)
     sys.exit(1 if failures else 0)

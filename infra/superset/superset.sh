@@ -44,7 +44,8 @@ case "${1:-}" in
     work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
     bundle="$work/govlake_dashboards"
     "$GOVLAKE_VENVS/project/bin/python" "$here/bundle.py" "$GOVLAKE_ROOT/dashboards" "$bundle" \
-      "trino://${GOVLAKE_TRINO_USER}@${GOVLAKE_TRINO_HOST}:${GOVLAKE_TRINO_PORT}/lake"
+      "trino://${GOVLAKE_TRINO_USER}@${GOVLAKE_TRINO_HOST}:${GOVLAKE_TRINO_PORT}/lake" "${GOVLAKE_LAKE:-}" \
+      || die "rendering dashboards/ failed (see the message above)"
     (cd "$work" && python3 -m zipfile -c bundle.zip govlake_dashboards/)
     ilog="$GOVLAKE_LOGS/superset-import.log"
     "$SS" import-dashboards -p "$work/bundle.zip" -u admin >> "$ilog" 2>&1 \
