@@ -12,6 +12,7 @@ Reads GOVLAKE_SUPERSET_PORT and the admin password from GOVLAKE_SECRETS_FILE. Ex
 """
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import sys
@@ -34,6 +35,8 @@ def _secret(key: str) -> str:
 
 class Api:
     def __init__(self) -> None:
+        # The CSRF token is tied to the session cookie: keep cookies between calls.
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         body = {"username": "admin", "password": _secret("SUPERSET_ADMIN_PASSWORD"), "provider": "db", "refresh": False}
         self.token = self.call("POST", "/api/v1/security/login", body, auth=False)["access_token"]
         self.csrf = self.call("GET", "/api/v1/security/csrf_token/")["result"]
@@ -49,7 +52,7 @@ class Api:
                 req.add_header("X-CSRFToken", self.csrf)
                 req.add_header("Referer", BASE)
         try:
-            with urllib.request.urlopen(req, timeout=180) as resp:
+            with self.opener.open(req, timeout=180) as resp:
                 return json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"{method} {path}: HTTP {exc.code}: {exc.read()[:800].decode(errors='replace')}") from None
@@ -144,12 +147,25 @@ def check_imported(api: Api, src: Path) -> int:
     bad += missing
     for c, found in present:
         chart = api.call("GET", f"/api/v1/chart/{found['id']}")["result"]
-        ds_id = chart.get("datasource_id") or api.find("dataset", c["dataset_uuid"])["id"]
-        qc = json.loads(chart.get("query_context") or c["query_context"])
-        if qc["datasource"]["id"] != ds_id:
-            qc["datasource"] = {"id": ds_id, "type": "table"}
-            qc.setdefault("form_data", {})["datasource"] = f"{ds_id}__table"
-            api.call("PUT", f"/api/v1/chart/{found['id']}", {"query_context": json.dumps(qc, ensure_ascii=False)})
+        ds_id = api.find("dataset", c["dataset_uuid"])["id"]
+        # The chart as dashboards/ has it, pointed at the imported dataset; an existing chart that
+        # differs (an edited spec) is updated: importing a dashboard does not overwrite its charts.
+        params = dict(c["params"], datasource=f"{ds_id}__table")
+        qc = json.loads(c["query_context"])
+        qc["datasource"] = {"id": ds_id, "type": "table"}
+        qc["form_data"] = dict(qc.get("form_data") or {}, datasource=f"{ds_id}__table")
+        want = {"slice_name": c["slice_name"], "description": c.get("description"), "viz_type": c["viz_type"],
+                "params": json.dumps(params, ensure_ascii=False, sort_keys=True),
+                "query_context": json.dumps(qc, ensure_ascii=False, sort_keys=True)}
+        have = {k: chart.get(k) for k in want}
+        for k in ("params", "query_context"):
+            try:
+                have[k] = json.dumps(json.loads(have[k] or "null"), ensure_ascii=False, sort_keys=True)
+            except ValueError:
+                pass
+        if have != want or chart.get("datasource_id") != ds_id:
+            api.call("PUT", f"/api/v1/chart/{found['id']}", want | {"datasource_id": ds_id, "datasource_type": "table"})
+            print(f"chart {c['slice_name']}: updated")
         print(f"chart {c['slice_name']}: ok, id {found['id']}, dataset {ds_id}")
     return bad + sync_saved_queries(api, src)
 

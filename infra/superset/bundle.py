@@ -120,6 +120,9 @@ def load_datasets(path: Path, lake: Path | None) -> dict[str, Dataset]:
         for m in d.get("metrics") or []:
             if not {"name", "label", "sql"} <= set(m):
                 raise SpecError(f"{path}: dataset {key}: a metric needs name, label and sql: {m}")
+            if m["sql"].count("(") != m["sql"].count(")"):
+                raise SpecError(f"{path}: dataset {key}: metric {m['name']}: unbalanced parentheses in {m['sql']!r} "
+                                "(quote SQL that contains commas)")
             metrics.append(m)
         out[key] = Dataset(key, d["name"], table, d.get("description", ""), cols, labels.get(table, {}), metrics)
     return out
@@ -214,7 +217,8 @@ def chart_params(c: dict, ds: Dataset) -> tuple[dict, dict]:
               "valueFormat": fmt, "rowTotals": True, "colTotals": True, "metricsLayout": "COLUMNS"}
     p.update(c.get("options") or {})
     query = {"filters": [], "extras": {"having": "", "where": where}, "applied_time_extras": {},
-             "columns": columns, "metrics": metrics if not (viz == "table" and c.get("columns")) else [],
+             # raw rows: no metrics at all (an empty list would make Superset GROUP BY the columns)
+             "columns": columns, "metrics": metrics if not (viz == "table" and c.get("columns")) else None,
              "orderby": orderby, "annotation_layers": [], "row_limit": p["row_limit"], "series_limit": 0,
              "order_desc": True, "url_params": {}, "custom_params": {}, "custom_form_data": {}}
     return p, query

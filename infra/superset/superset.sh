@@ -46,8 +46,16 @@ case "${1:-}" in
     "$GOVLAKE_VENVS/project/bin/python" "$here/bundle.py" "$GOVLAKE_ROOT/dashboards" "$bundle" \
       "trino://${GOVLAKE_TRINO_USER}@${GOVLAKE_TRINO_HOST}:${GOVLAKE_TRINO_PORT}/lake" "${GOVLAKE_LAKE:-}" \
       || die "rendering dashboards/ failed (see the message above)"
-    (cd "$work" && python3 -m zipfile -c bundle.zip govlake_dashboards/)
+    # Importing a dashboard leaves existing datasets and charts as they were, so the datasets are
+    # imported first on their own (overwriting), and api_check brings existing charts up to date.
+    dsb="$work/govlake_datasets"
+    mkdir -p "$dsb"
+    cp -r "$bundle/databases" "$bundle/datasets" "$dsb/"
+    printf 'version: 1.0.0\ntype: SqlaTable\ntimestamp: "%s"\n' "$(date -u +%FT%T+00:00)" > "$dsb/metadata.yaml"
+    (cd "$work" && python3 -m zipfile -c bundle.zip govlake_dashboards/ && python3 -m zipfile -c datasets.zip govlake_datasets/)
     ilog="$GOVLAKE_LOGS/superset-import.log"
+    "$SS" import-datasources -p "$work/datasets.zip" -u admin >> "$ilog" 2>&1 \
+      || { tail -n 20 "$ilog" >&2; die "importing datasets failed; see $ilog"; }
     "$SS" import-dashboards -p "$work/bundle.zip" -u admin >> "$ilog" 2>&1 \
       || { tail -n 20 "$ilog" >&2; die "importing dashboards failed; see $ilog"; }
     "$GOVLAKE_VENVS/project/bin/python" "$here/api_check.py" imported "$GOVLAKE_ROOT/dashboards" \

@@ -37,7 +37,9 @@ def test_specs_render_five_dashboards_whose_charts_and_filters_fit_their_dataset
         names = {col["column_name"] for col in ds["columns"]}
         query = json.loads(c["query_context"])["queries"][0]
         assert set(query["columns"]) <= names, c["slice_name"]
-        assert set(query["metrics"]) <= {m["metric_name"] for m in ds["metrics"]}, c["slice_name"]
+        assert set(query["metrics"] or []) <= {m["metric_name"] for m in ds["metrics"]}, c["slice_name"]
+    for ds in datasets.values():  # a comma inside unquoted flow-style YAML would have cut the SQL short
+        assert all(m["expression"].count("(") == m["expression"].count(")") for m in ds["metrics"]), ds["table_name"]
     # every column of a mart dataset carries its Chinese label from lakehouse/mart/marts.yaml
     eff = next(d for d in datasets.values() if d["table_name"] == "政务服务效能")
     assert {c["column_name"]: c["verbose_name"] for c in eff["columns"]}["within_legal_cases"] == "法定时限内办结量"
