@@ -52,7 +52,8 @@ def chart_queries(src: Path) -> list[dict]:
         qc["result_type"], qc["force"] = "query", True
         res = api.call("POST", "/api/v1/chart/data", qc)["result"]
         for r in res:
-            out.append({"dashboard": owner.get(c["uuid"], "?"), "chart": c["slice_name"], "sql": r["query"]})
+            sql = r["query"].strip().rstrip(";").strip()  # the client libraries take one statement, no terminator
+            out.append({"dashboard": owner.get(c["uuid"], "?"), "chart": c["slice_name"], "sql": sql})
     return out
 
 
@@ -63,7 +64,7 @@ def duckdb_lake(lake: Path):
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS lake")
     skipped = []
-    for schema in ("mart", "portrait", "gold"):
+    for schema in ("mart", "portrait", "gold", "silver"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS lake.{schema}")
         for log in sorted((lake / schema).glob("*/_delta_log")):
             t = DeltaTable(str(log.parent))
