@@ -87,11 +87,6 @@ def timed(run, sql: str, runs: int) -> tuple[list[float], int]:
     return out, rows
 
 
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default=str(ROOT / ".govlake" / "bench-ingest"), help="scratch instance with a lake")
@@ -146,10 +141,10 @@ def main() -> None:
     ratios = [c["trino_median_s"] / max(c["duckdb_median_s"], 1e-4) for c in both]
     result = {
         "date": dt.datetime.now().isoformat(timespec="seconds"), "instance": str(inst), "charts": len(charts),
-        "runs_per_chart": args.runs, "trino_p50_s": round(pct(trino_all, 0.5), 3),
-        "trino_p95_s": round(pct(trino_all, 0.95), 3), "trino_max_s": round(max(trino_all), 3),
-        "duckdb_charts": len(both), "duckdb_p50_s": round(pct(duck_all, 0.5), 3) if duck_all else None,
-        "duckdb_p95_s": round(pct(duck_all, 0.95), 3) if duck_all else None,
+        "runs_per_chart": args.runs, "trino_p50_s": round(scratch.pct(trino_all, 0.5), 3),
+        "trino_p95_s": round(scratch.pct(trino_all, 0.95), 3), "trino_max_s": round(max(trino_all), 3),
+        "duckdb_charts": len(both), "duckdb_p50_s": round(scratch.pct(duck_all, 0.5), 3) if duck_all else None,
+        "duckdb_p95_s": round(scratch.pct(duck_all, 0.95), 3) if duck_all else None,
         "ratio_trino_over_duckdb_median": round(statistics.median(ratios), 2) if ratios else None,
         "rows_disagree": [c["chart"] for c in both if c["rows"] != c["duckdb_rows"]],
         "duckdb_skipped_tables": skipped, "cores": os.cpu_count(),

@@ -65,11 +65,6 @@ def lookups(s, ids: list[str], subject: str) -> list[float]:
     return out
 
 
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default=str(ROOT / ".govlake" / "bench-ingest"), help="scratch instance with a lake")
@@ -129,8 +124,8 @@ def main() -> None:
         "delivery_rows": n, "delivery_ingest_s": round(ingest_s, 1), "incremental_build_s": round(inc_s, 1),
         "incremental_phases_s": inc.get("seconds"), "touched": inc.get("touched"), "models_rebuilt": inc.get("models"),
         "incremental_ratio": round(inc_s / full_s, 3),
-        "lookup_person_p50_s": round(pct(lp, 0.5), 3), "lookup_person_p95_s": round(pct(lp, 0.95), 3),
-        "lookup_entity_p50_s": round(pct(le, 0.5), 3), "lookup_entity_p95_s": round(pct(le, 0.95), 3),
+        "lookup_person_p50_s": round(scratch.pct(lp, 0.5), 3), "lookup_person_p95_s": round(scratch.pct(lp, 0.95), 3),
+        "lookup_entity_p50_s": round(scratch.pct(le, 0.5), 3), "lookup_entity_p95_s": round(scratch.pct(le, 0.95), 3),
         "lookups": len(lp) + len(le), "driver_memory": args.driver_memory, "spark_jvm_peak_rss_mb": jvm_mb,
         "cores": os.cpu_count(), "machine": f"{platform.machine()} {platform.python_version()}"}
     print(json.dumps(result, ensure_ascii=False, indent=2))

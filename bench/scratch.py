@@ -24,3 +24,9 @@ def peak_rss_mb(pid: int | str = "self") -> int:
 
 def jvm_peak_mb(spark) -> int:
     return peak_rss_mb(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+
+
+def pct(xs: list[float], p: float) -> float:
+    """The p-quantile (nearest rank) of a list of timings."""
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
