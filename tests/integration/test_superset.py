@@ -35,7 +35,7 @@ def _chart_titles() -> set[str]:
 
 def test_every_chart_returns_data_through_the_api(superset, built, trino_query):
     out = sh(PY, "infra/superset/api_check.py", "chart-data", "dashboards", timeout=900).stdout
-    counts = dict(re.findall(r"chart (\S+): (\d+) rows", out))
+    counts = dict(re.findall(r"chart (.+?): (\d+) rows", out))
     assert set(counts) == _chart_titles(), out
     assert all(int(n) > 0 for n in counts.values()), out
     assert "ERROR" not in out, out
@@ -81,7 +81,7 @@ def test_saved_queries_are_in_sql_lab_and_answer_in_trino(superset, trino_query)
         trino_query(q["sql"])  # raises on an error
     sh("infra/superset/superset.sh", "import", timeout=600)  # again: nothing is duplicated
     out = sh(PY, "infra/superset/api_check.py", "saved-queries", "dashboards").stdout
-    counts = dict(re.findall(r"saved query (\S+): (\d+)", out))
+    counts = dict(re.findall(r"saved query (.+?): (\d+)$", out, re.M))
     assert counts == {q["label"]: "1" for q in queries}, out
     out = sh(PY, "infra/superset/api_check.py", "imported", "dashboards").stdout
     assert "MISSING" not in out
