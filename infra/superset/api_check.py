@@ -23,6 +23,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bundle  # noqa: E402  (beside this file: the same rendering as the import)
+
 BASE = f"http://127.0.0.1:{os.environ['GOVLAKE_SUPERSET_PORT']}"
 
 
@@ -68,8 +71,6 @@ class Api:
 
 def expected(src: Path) -> tuple[list[dict], list[dict]]:
     """(dashboards, charts) as the import bundle has them."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bundle
     lake = os.environ.get("GOVLAKE_LAKE", "")
     load = lambda p: yaml.safe_load(p.read_text(encoding="utf-8"))  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,8 +98,6 @@ def fix_filter_scopes(api: Api, dashboard_id: int) -> None:
 
 def sync_saved_queries(api: Api, src: Path) -> int:
     """SQL Lab saved queries from dashboards/specs/queries.yaml, on the lake database (by label)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bundle
     queries = bundle.load_queries(src)
     if not queries:
         return 0
@@ -189,8 +188,6 @@ def check_chart_data(api: Api, src: Path) -> int:
 
 
 def list_saved_queries(api: Api, src: Path) -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bundle
     missing = 0
     for sq in bundle.load_queries(src):
         flt = "(filters:!((col:label,opr:eq,value:'%s')))" % sq["label"]
