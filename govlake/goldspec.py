@@ -267,6 +267,9 @@ def load(cat: Catalogue, base: Path | None = None) -> Gold:
 HISTORY_COLUMNS = {"attribute": "属性", "value": "属性值", "source_department": "来源部门",
                    "source_resource": "来源资源", "_batch_id": "来源批次", "data_date": "来源数据日期",
                    "valid_from": "生效日期", "valid_to": "失效日期（不含）", "is_current": "是否当前值"}
+CANDIDATE_COLUMNS = {"attribute": "属性", "value": "属性值", "rank": "来源优先级（0 为权威部门）",
+                     "src": "来源序号（规格中的顺序）", "department": "来源部门", "resource": "来源资源",
+                     "_batch_id": "批次号", "valid_from": "数据日期"}
 CONFLICT_COLUMNS = {"attribute": "属性", "golden_value": "采用值", "golden_department": "采用值来源部门",
                     "other_value": "不一致的值", "other_department": "不一致值来源部门",
                     "other_resource": "不一致值来源资源", "_batch_id": "不一致值来源批次",
@@ -274,7 +277,11 @@ CONFLICT_COLUMNS = {"attribute": "属性", "golden_value": "采用值", "golden_
 PERSON_LINK_COLUMNS = {
     "resource": "资源代码", "role": "字段", "_batch_id": "批次号", "_row_number": "源文件行号",
     "delivered_id": "报送的证件号码", "name": "姓名", "person_id": "关联到的公民身份号码", "linked": "是否关联",
-    "method": "关联方法", "reason": "未关联原因", "candidates": "候选人数"}
+    "method": "关联方法", "reason": "未关联原因", "candidates": "候选人数", "sex": "报送的性别",
+    "birth_date": "报送的出生日期", "region": "报送的地区", "origin": "来源（隔离记录/已发布记录）"}
+PERSON_REGISTRY_COLUMNS = {"person_id": "公民身份号码", "name": "姓名", "region": "地区（所见最大代码）",
+                           "sex": "性别（由号码推出）", "birth_date": "出生日期（由号码推出）"}
+ENTITY_REGISTRY_COLUMNS = {"entity_id": "统一社会信用代码", "org_code": "组织机构代码（第9-17位）"}
 ENTITY_LINK_COLUMNS = {
     "resource": "资源代码", "role": "字段", "code": "报送的代码", "entity_id": "关联到的统一社会信用代码",
     "linked": "是否关联", "method": "关联方法", "reason": "未关联原因", "mentions": "出现次数"}
@@ -296,12 +303,17 @@ def table_comments(gold: Gold) -> dict[tuple[str, str], tuple[str, dict[str, str
         out[("gold", f"{d.table}_history")] = (f"{d.comment}的属性历史：每次取值变化一行，可按日期回溯（as of）",
                                               key | HISTORY_COLUMNS)
         out[("gold", f"{d.table}_conflict")] = (f"{d.comment}的部门间不一致：与采用值不同的来源值", key | CONFLICT_COLUMNS)
+        out[("gold", f"{d.table}_candidate")] = (f"{d.comment}的候选值：各来源报送的每个属性值（增量构建据此重算）",
+                                                key | CANDIDATE_COLUMNS)
     for m in gold.models:
         out[("gold", m.table)] = (m.comment, dict(m.columns) | {"_batch_id": "来源批次"})
     out[("gold", "person_link")] = ("OneID 自然人关联：证件号码不可用的记录按证据关联的结果及未关联原因", PERSON_LINK_COLUMNS)
     out[("gold", "entity_link")] = ("OneID 法人关联：旧组织机构代码与统一社会信用代码的对应", ENTITY_LINK_COLUMNS)
+    out[("gold", "person_registry")] = ("OneID 已知自然人：银层中出现过的有效公民身份号码及姓名", PERSON_REGISTRY_COLUMNS)
+    out[("gold", "entity_registry")] = ("OneID 已知法人：银层中出现过的有效统一社会信用代码", ENTITY_REGISTRY_COLUMNS)
     for subject, ts in gold.tagsets.items():
-        out[("portrait", ts.table)] = (ts.comment, {ts.key: KEY_ZH[subject], "_computed_at": "计算时间"} |
+        out[("portrait", ts.table)] = (ts.comment, {ts.key: KEY_ZH[subject], "_computed_at": "计算时间",
+                                                          "_as_of": "标签参照日期（数据日期）"} |
                                        {t.code: t.name_zh for t in ts.tags})
     out[("portrait", "tag_dictionary")] = ("画像标签字典：每个标签的名称、类别、类型、敏感级别与定义", DICTIONARY_COLUMNS)
     out[("ops", "gold_state")] = ("基础库与画像构建台账：已纳入的批次", STATE_COLUMNS)

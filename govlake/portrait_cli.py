@@ -95,7 +95,8 @@ def main(subject: str, raw: str, category: str | None = None) -> int:
         return 1
     title = tags.get("name") or tags.get("entity_name") or ""
     subject_id = tags.get(TABLES[subject][1]) or key   # a legacy code resolves to its USCC
-    print(f"{'自然人' if subject == 'person' else '法人'}画像：{title}（{subject_id}）  计算时间 {tags.get('_computed_at')}")
+    print(f"{'自然人' if subject == 'person' else '法人'}画像：{title}（{subject_id}）  计算时间 {tags.get('_computed_at')}，"
+          f"参照日期 {tags.get('_as_of')}")
     shown = 0
     for cat, rows in group_by_category(dictionary):
         if category and cat != category:

@@ -9,11 +9,16 @@
 * Marts (lakehouse/mart/marts.yaml): what the dashboards read, SQL over silver, gold, portrait, ops
   and `catalogue.resource`, rebuilt whole after the portraits (small aggregates), into lake.mart.
 
-Incremental: given the subjects a delivery touched, the dimensions recompute those subjects only
-and replace their rows; a model is rebuilt only when one of the resources it reads has new batches.
+Incremental: OneID reads only what the new batches brought (jobs/oneid.py). The dimensions
+recompute the subjects the new batches name: their candidate values from the delivered resources are
+read again, every other candidate value comes from gold.<table>_candidate (so an incremental build
+reads the delivered resources, not every source), and their rows are replaced. A model is rebuilt
+only when one of the resources it reads has new batches; the portraits recompute the subjects named
+and one hop around them (an entity's legal representative, a person's entities).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import reduce
 
@@ -66,15 +71,18 @@ def universe(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, subje
 
 
 def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, subjects: DataFrame,
-             ekey: DataFrame | None) -> DataFrame:
-    """Every candidate value: subject_id, attribute, value (text), rank (0 = authority), src, department,
-    resource, _batch_id, valid_from."""
+             ekey: DataFrame | None, resources: set[str] | None = None) -> DataFrame:
+    """Every candidate value (from the sources reading `resources` only, when given, and the derived
+    ones): subject_id, attribute, value (text), rank (0 = authority), src, department, resource,
+    _batch_id, valid_from."""
     frames = []
     src_no = 0
     for attr in dim.attributes:
         order = [attr.authority] + [d for d in dict.fromkeys(x.department for x in attr.sources) if d != attr.authority]
         for src in attr.sources:
             src_no += 1
+            if resources is not None and src.resource not in resources:
+                continue
             df = source_frame(spark, s, cat, src.resource)
             if df is None:
                 continue
@@ -167,23 +175,67 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
     df.write.format("delta").mode("append").save(location)
 
 
+def source_numbers(dim: Dimension, resources: set[str] | None) -> list[int]:
+    """The `src` numbers of the dimension's sources reading these resources (None: all)."""
+    out, n = [], 0
+    for attr in dim.attributes:
+        for src in attr.sources:
+            n += 1
+            if resources is None or src.resource in resources:
+                out.append(n)
+        n += 1 if attr.derive else 0
+    return out
+
+
+def spec_hash(dim: Dimension) -> str:
+    return hashlib.sha256(repr(dim).encode()).hexdigest()[:16]
+
+
+SPEC_PROPERTY = "govlake.spec"
+
+
+def _spec_of(spark: SparkSession, location: str) -> str | None:
+    from delta.tables import DeltaTable
+    if not lake.is_table(spark, location):
+        return None
+    return (DeltaTable.forPath(spark, location).detail().first()["properties"] or {}).get(SPEC_PROPERTY)
+
+
 def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, dim: Dimension,
-                    touched: DataFrame | None = None, ekey: DataFrame | None = None) -> int:
+                    touched: DataFrame | None = None, ekey: DataFrame | None = None,
+                    resources: set[str] | None = None) -> int:
+    """Full (no `touched`): every subject from every source. Incremental: the touched subjects only;
+    their values from the sources reading `resources` (None: every source) are read again, the rest
+    come from the candidate table. Falls back to full when that table was built from another spec."""
+    cand = lake.path(s, "gold", f"{dim.table}_candidate")
+    if touched is not None and _spec_of(spark, cand) != spec_hash(dim):
+        print(f"[govlake] gold.{dim.table}: 候选值表缺失或规格已变更，全量重建", flush=True)
+        touched = None
     subjects = universe(spark, s, cat, gold, dim.subject)
     if touched is not None:
         subjects = subjects.join(touched.select("subject_id").distinct(), "subject_id", "left_semi")
     subjects = subjects.localCheckpoint()
-    v = versions(spark, s, cat, dim, subjects, ekey)
+    replaced = subjects if touched is not None else None
+    if touched is None:
+        v = versions(spark, s, cat, dim, subjects, ekey)
+    else:
+        fresh = versions(spark, s, cat, dim, subjects, ekey, resources)
+        kept = (lake.read(spark, cand).withColumnRenamed(dim.key, "subject_id")
+                .join(subjects, "subject_id", "left_semi")
+                .where(~F.col("src").isin(source_numbers(dim, resources)) & (F.col("department") != DERIVED)))
+        v = kept.unionByName(fresh).localCheckpoint()
+    replace_subjects(v.select(F.col("subject_id").alias(dim.key), *[c for c in v.columns if c != "subject_id"]),
+                     cand, dim.key, replaced)
+    if touched is None:
+        spark.sql(f"ALTER TABLE delta.`{cand}` SET TBLPROPERTIES ('{SPEC_PROPERTY}' = '{spec_hash(dim)}')")
     ranks = sorted({0, 99} | {r.rank for r in v.select("rank").distinct().collect()})
     hist = timeline(v, ranks).withColumn(dim.key, F.col("subject_id")).cache()
     key_first = [dim.key] + list(HISTORY_COLUMNS)
-    replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key, subjects
-                     if touched is not None else None)
+    replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key, replaced)
     conf = conflicts(v, hist).withColumnRenamed("subject_id", dim.key)
-    replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key,
-                     subjects if touched is not None else None)
+    replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key, replaced)
     current = wide(dim, hist, subjects)
-    replace_subjects(current, lake.path(s, "gold", dim.table), dim.key, subjects if touched is not None else None)
+    replace_subjects(current, lake.path(s, "gold", dim.table), dim.key, replaced)
     n = subjects.count()
     hist.unpersist()
     return n
@@ -268,8 +320,10 @@ def register_catalogue(spark: SparkSession, cat: Catalogue) -> None:
 
 
 def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, params: dict,
-                say=lambda msg: None) -> list[str]:
-    """Every mart, whole (they are small aggregates over gold, portraits and ops), in order."""
+                say=lambda msg: None, unchanged: set[str] = frozenset()) -> list[str]:
+    """Every mart, whole (they are small aggregates over gold, portraits and ops), in order; a mart
+    whose every input is in `unchanged` ("schema.table") is left as it is (and stays unchanged for
+    the marts reading it)."""
     from govlake import geo
     register_catalogue(spark, cat)
     built = []
@@ -288,7 +342,14 @@ def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, pa
                                         "description string")
         _overwrite(targets, s, "mart", "kpi_target")
         built.append("kpi_target")
+    unchanged = set(unchanged)
     for m in gold.marts:
+        inputs = {f"{a}.{b}" for a, b in REF.findall(m.sql)}
+        if inputs and inputs <= unchanged and lake.is_table(spark, lake.path(s, "mart", m.table)):
+            lake.read(spark, lake.path(s, "mart", m.table)).createOrReplaceTempView(f"mart__{m.table}")
+            unchanged.add(f"mart.{m.table}")
+            say(f"mart.{m.table}: 输入未变，保留")
+            continue
         n = build_model(spark, s, m, params, schema="mart")
         built.append(m.table)
         say(f"mart.{m.table}: {n} 行")
@@ -306,14 +367,17 @@ def _published(spark: SparkSession, s: Settings) -> DataFrame | None:
 
 
 def touched_subjects(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, batches: list[str],
-                     ekey: DataFrame | None) -> dict[str, DataFrame]:
-    """Subjects whose silver rows came with these batches (a merge keeps an unchanged row's old
-    batch id, so only changed rows count), plus one hop: an entity's legal representative and a
-    person's entities."""
-    out = {}
+                     resources: set[str], ekey: DataFrame | None,
+                     relinked: list[str] = ()) -> dict[str, DataFrame]:
+    """The subjects whose silver rows came with these batches of these resources (a merge keeps an
+    unchanged row's old batch id, so only changed rows count) plus the entities whose legacy codes
+    OneID linked anew."""
+    named = {}
     for subject, mentions in (("person", gold.persons()), ("entity", gold.entities())):
         frames = []
         for m in mentions:
+            if m.resource not in resources:
+                continue
             df = source_frame(spark, s, cat, m.resource, history=False)
             if df is None:
                 continue
@@ -322,19 +386,85 @@ def touched_subjects(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gol
             if subject == "entity":
                 df = resolve_entity(df, "subject_id", ekey)
             frames.append(df.where(valid_key_sql(subject, "subject_id")))
-        out[subject] = _union(frames).distinct() if frames else spark.createDataFrame([], "subject_id string")
-    ents = lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
-    if ents is not None:
-        reps = ents.join(out["entity"].withColumnRenamed("subject_id", "entity_id"), "entity_id", "left_semi") \
-            .select(F.col("rep_id").alias("subject_id")).where("subject_id IS NOT NULL")
-        of_persons = ents.join(out["person"].withColumnRenamed("subject_id", "rep_id"), "rep_id", "left_semi") \
-            .select(F.col("entity_id").alias("subject_id"))
-        out = {"person": out["person"].unionByName(reps).distinct(),
-               "entity": out["entity"].unionByName(of_persons).distinct()}
-    # Materialised as a checkpoint, not a cache: the plan above unions every mention of every
-    # resource, and each base of the tag query joins these subjects — a cached plan is still
-    # re-optimised in every join (minutes of planning for one touched person), a checkpoint is a scan.
-    return {k: v.localCheckpoint() for k, v in out.items()}
+        if subject == "entity" and relinked:
+            frames.append(spark.createDataFrame([(e,) for e in relinked], "subject_id string"))
+        named[subject] = (_union(frames).distinct() if frames else spark.createDataFrame([], "subject_id string"))
+    # Materialised as checkpoints, not caches: each base of the tag query joins these subjects, and a
+    # cached plan is still re-optimised in every join (minutes of planning), a checkpoint is a scan.
+    return {k: v.localCheckpoint() for k, v in named.items()}
+
+
+PERSON, ENTITY = ("person", "dim_person", "person_id"), ("entity", "dim_legal_entity", "entity_id")
+CREDIT_SUBJECT = {"person": "自然人", "entity": "法人"}
+
+
+def snapshot(spark: SparkSession, s: Settings, named: dict[str, DataFrame]) -> dict[str, DataFrame | None]:
+    """The named subjects' golden rows and credit rows as they are now."""
+    out: dict[str, DataFrame | None] = {}
+    for subject, table, key in (PERSON, ENTITY):
+        df = lake.read(spark, lake.path(s, "gold", table))
+        out[subject] = None if df is None else \
+            df.join(named[subject].withColumnRenamed("subject_id", key), key, "left_semi").localCheckpoint()
+    credit = lake.read(spark, lake.path(s, "gold", "dim_credit"))
+    out["credit"] = None if credit is None else credit.join(
+        named["person"].unionByName(named["entity"]), "subject_id", "left_semi").localCheckpoint()
+    return out
+
+
+def _changed(before: DataFrame | None, after: DataFrame | None, key: str) -> DataFrame | None:
+    if after is None:
+        return None
+    if before is None:
+        return after.select(F.col(key).alias("subject_id"))
+    before = before.select(*after.columns)
+    return before.exceptAll(after).unionByName(after.exceptAll(before)).select(F.col(key).alias("subject_id"))
+
+
+def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
+               before: dict[str, DataFrame | None]) -> dict[str, DataFrame]:
+    """The subjects whose portraits read a changed subject (lakehouse/portrait/*.yaml): for a person
+    whose golden or credit record changed, the members of the household, the spouse, the entities
+    represented and the insured employers; for a changed entity, its legal representative, the
+    entities sharing that representative and its employees. Old and new relations both count (a
+    person who moved leaves a household changed too). Plus the named subjects themselves."""
+    now = snapshot(spark, s, named)
+    changed = {}
+    for subject, _, key in (PERSON, ENTITY):
+        frames = [_changed(before[subject], now[subject], key)]
+        if now["credit"] is not None:
+            c_before = before["credit"].where(f"subject_type = '{CREDIT_SUBJECT[subject]}'") \
+                if before["credit"] is not None else None
+            frames.append(_changed(c_before, now["credit"].where(f"subject_type = '{CREDIT_SUBJECT[subject]}'"),
+                                   "subject_id"))
+        frames = [f for f in frames if f is not None]
+        changed[subject] = (_union(frames).distinct() if frames else named[subject].limit(0)).localCheckpoint()
+    dp = lake.read(spark, lake.path(s, "gold", "dim_person"))
+    de = lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
+    if dp is None or de is None:
+        return named
+    cp, ce = changed["person"], changed["entity"]
+    rows_p = _union([d.join(cp.withColumnRenamed("subject_id", "person_id"), "person_id", "left_semi")
+                     .select("household_id", "spouse_id") for d in (before["person"], now["person"]) if d is not None])
+    rows_e = _union([d.join(ce.withColumnRenamed("subject_id", "entity_id"), "entity_id", "left_semi")
+                     .select("rep_id") for d in (before["entity"], now["entity"]) if d is not None])
+
+    def having(df: DataFrame, col: str, keys: DataFrame, out: str) -> DataFrame:
+        return df.join(F.broadcast(keys.select(F.col(keys.columns[0]).alias(col)).where(f"{col} IS NOT NULL")),
+                       col, "left_semi").select(F.col(out).alias("subject_id"))
+
+    persons = [named["person"], having(dp, "spouse_id", cp, "person_id"), having(dp, "employer_uscc", ce, "person_id")]
+    entities = [named["entity"], having(de, "rep_id", cp, "entity_id")]
+    if rows_p is not None:
+        persons += [having(dp, "household_id", rows_p.select("household_id"), "person_id"),
+                    rows_p.select(F.col("spouse_id").alias("subject_id"))]
+    if rows_e is not None:
+        persons.append(rows_e.select(F.col("rep_id").alias("subject_id")))
+        entities.append(having(de, "rep_id", rows_e, "entity_id"))
+    insured = lake.read(spark, lake.path(s, "gold", "fct_social_insurance"))
+    if insured is not None:
+        entities.append(having(insured.where("status = '正常参保'"), "person_id", cp, "employer_id"))
+    return {"person": _union(persons).where("subject_id IS NOT NULL").distinct().localCheckpoint(),
+            "entity": _union(entities).where("subject_id IS NOT NULL").distinct().localCheckpoint()}
 
 
 def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bool = False) -> dict:
@@ -375,19 +505,25 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     say(f"基础库构建（{'增量' if incremental else '全量'}）：{len(new)} 个新批次，数据截至 {params['as_of'][5:-1]}")
     oneid.reset()
     t = time.perf_counter()
-    oneid.build(spark, s, cat, gold)
+    new_resources = {r.resource for r in new}
+    batches = [r.batch_id for r in new]
+    linked = oneid.build(spark, s, cat, gold, batches if incremental else None,
+                         new_resources if incremental else None)
     ekey = oneid.entity_key(spark, s)
     t = lap("oneid", t)
-    touched = touched_subjects(spark, s, cat, gold, [r.batch_id for r in new], ekey) if incremental else {}
-    counts = {k: v.count() for k, v in touched.items()}
+    named = touched_subjects(spark, s, cat, gold, batches, new_resources, ekey, linked["relinked"]) \
+        if incremental else {}
+    before = snapshot(spark, s, named) if incremental else {}
     if incremental:
-        say(f"本次涉及 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
+        say(f"本次报送涉及 自然人 {named['person'].count()} 人，法人 {named['entity'].count()} 户")
+    t = lap("touched", t)
     for subject, dim in gold.dimensions.items():
-        n = build_dimension(spark, s, cat, gold, dim, touched.get(subject), ekey)
+        # A relinked legacy code moves values from any source onto its entity: read every source then.
+        reread = None if subject == "entity" and linked["relinked"] else new_resources
+        n = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, reread)
         say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行")
     t = lap("dimensions", t)
     register_views(spark, s, cat, gold)
-    new_resources = {r.resource for r in new}
     rebuilt: set[str] = set()
     for model in gold.models:
         res, golds = model_inputs(cat, model)
@@ -397,6 +533,11 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         rebuilt.add(model.table)
         say(f"gold.{model.table}: {n} 行")
     t = lap("models", t)
+    touched = neighbours(spark, s, named, before) if incremental else {}
+    counts = {k: v.count() for k, v in touched.items()}
+    if incremental:
+        say(f"连同同户成员、配偶、法定代表人、雇主与员工，画像更新 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
+    t = lap("neighbours", t)
     register_views(spark, s, cat, gold)
     for subject in gold.tagsets:
         ts = gold.tagsets[subject]
@@ -405,7 +546,12 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     portrait.write_dictionary(spark, s, gold)
     t = lap("portraits", t)
     register_views(spark, s, cat, gold)
-    marts = build_marts(spark, s, cat, gold, params, say)
+    # Unchanged by an incremental build: the models it did not rebuild, the resources not delivered.
+    delivered = {cat.resources[r].silver_table for r in new_resources}
+    unchanged = {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} | \
+        {f"silver.{r.silver_table}{h}" for r in cat.resources.values() if r.silver_table not in delivered
+         for h in ("", "_history")} if incremental else set()
+    marts = build_marts(spark, s, cat, gold, params, say, unchanged)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
         .withColumn("built_at", F.current_timestamp())
@@ -416,9 +562,11 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         lake.merge(st, loc, ["batch_id"], insert_only=True)
     oneid.reset()
     lake.document(spark, s, cat, schemas=("gold", "portrait", "ops", "mart"))
+    t = lap("document", t)
     times["total"] = round(time.perf_counter() - t0, 1)
     say(f"基础库与画像构建完成，用时 {times['total']}s")
-    return {"incremental": incremental, "new_batches": len(new), "touched": counts, "models": sorted(rebuilt),
+    return {"incremental": incremental, "new_batches": len(new), "touched": counts,
+            "named": {k: v.count() for k, v in named.items()}, "relinked": len(linked["relinked"]), "models": sorted(rebuilt),
             "marts": marts, "seconds": times}
 
 

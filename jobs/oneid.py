@@ -9,7 +9,13 @@ across batches by construction. What needs linking:
 * legacy GB 11714 organisation codes standing where a USCC belongs: linked to the one known USCC
   whose characters 9-17 are that code (gold.entity_link).
 
-Everything is Spark SQL; the link tables are rebuilt whole (they are as small as the quarantine).
+Everything is Spark SQL. Known persons and entities are kept as registries (gold.person_registry,
+gold.entity_registry). A full build derives everything from silver and the quarantine; an
+incremental one reads only what the new batches brought: their valid IDs are merged into the
+registries, their quarantined rows and their resources' mentions replace the older ones in the
+mention set, and every mention still not directly keyed is linked again against the registries
+(the link tables are as small as the quarantine, so linking them whole is cheap; reading the whole
+of silver to find the known persons is what is not).
 """
 from __future__ import annotations
 
@@ -64,16 +70,19 @@ def silver_table(spark: SparkSession, s: Settings, cat: Catalogue, resource: str
     return read(spark, lake.path(s, "silver", cat.resources[resource].silver_table))
 
 
-def quarantined(spark: SparkSession, s: Settings, cat: Catalogue, resource: str) -> DataFrame | None:
-    """The quarantined rows of a resource, standardised again (without checks) from their raw record,
-    with `_batch_id` and `_row_number`."""
+def quarantined(spark: SparkSession, s: Settings, cat: Catalogue, resource: str,
+                batches: list[str] | None = None) -> DataFrame | None:
+    """The quarantined rows of a resource (of these batches only, when given), standardised again
+    (without checks) from their raw record, with `_batch_id` and `_row_number`."""
     from jobs import standardise
-    key = ("quarantined", resource)
+    key = ("quarantined", resource, tuple(batches or ()))
     if key in _memo:
         return _memo[key]
     q = read(spark, lake.path(s, "ops", "quarantine"))
     if q is None:
         return None
+    if batches is not None:
+        q = q.where(F.col("_batch_id").isin(batches))
     res = cat.resources[resource]
     schema = StructType([StructField(i.column, StringType()) for i in res.items])
     rows = (q.where(F.col("resource") == resource)
@@ -85,46 +94,130 @@ def quarantined(spark: SparkSession, s: Settings, cat: Catalogue, resource: str)
     return _memo[key]
 
 
-def known_persons(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
-    """Every person with a valid ID somewhere in silver: (person_id, name, region) with the sex and
-    birth date the ID itself encodes. Cached for the build."""
-    if "known_persons" in _memo:
-        return _memo["known_persons"]
+def _new_rows(df: DataFrame, batches: list[str] | None) -> DataFrame:
+    return df if batches is None else df.where(F.col("_batch_id").isin(batches))
+
+
+def _mentions(gold_mentions: list[Mention], resources: set[str] | None) -> list[Mention]:
+    return [m for m in gold_mentions if resources is None or m.resource in resources]
+
+
+REGISTRY = {"person": "person_registry", "entity": "entity_registry"}
+
+
+def _registry(spark: SparkSession, s: Settings, subject: str) -> DataFrame | None:
+    return lake.read(spark, lake.path(s, "gold", REGISTRY[subject]))
+
+
+def person_ids(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, batches: list[str] | None = None,
+               resources: set[str] | None = None) -> DataFrame:
+    """(person_id, name, region, sex, birth_date) of every valid person mention in silver (or in these
+    batches of these resources), one row per ID and name, with the sex and birth date the ID encodes."""
     frames = []
-    for m in gold.persons():
+    for m in _mentions(gold.persons(), resources):
         df = silver_table(spark, s, cat, m.resource)
         if df is not None:
-            frames.append(_mention_frame(df, m).where(ids.check_ok_sql("delivered_id")))
+            frames.append(_mention_frame(_new_rows(df, batches), m).where(ids.check_ok_sql("delivered_id")))
     if not frames:
         return spark.createDataFrame([], "person_id string, name string, region string, sex string, birth_date date")
     ments = _union(frames).select(F.col("delivered_id").alias("person_id"), "name", "region")
-    _memo["known_persons"] = (ments.groupBy("person_id", "name").agg(F.max("region").alias("region"))
-                              .withColumn("sex", F.expr(ids.sex_code_sql("person_id")))
-                              .withColumn("birth_date", F.expr(ids.birth_date_sql("person_id")))
-                              .localCheckpoint())
+    return (ments.groupBy("person_id", "name").agg(F.max("region").alias("region"))
+            .withColumn("sex", F.expr(ids.sex_code_sql("person_id")))
+            .withColumn("birth_date", F.expr(ids.birth_date_sql("person_id"))))
+
+
+def entity_ids(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, batches: list[str] | None = None,
+               resources: set[str] | None = None) -> DataFrame:
+    """(entity_id, org_code) of every valid USCC in silver (or in these batches of these resources)."""
+    frames = []
+    for m in _mentions(gold.entities(), resources):
+        df = silver_table(spark, s, cat, m.resource)
+        if df is not None:
+            frames.append(_mention_frame(_new_rows(df, batches), m).where(uscc.check_ok_sql("delivered_id"))
+                          .select(F.col("delivered_id").alias("entity_id")))
+    if not frames:
+        return spark.createDataFrame([], "entity_id string, org_code string")
+    return _union(frames).distinct().withColumn(
+        "org_code", F.concat(F.substring("entity_id", 9, 8), F.lit("-"), F.substring("entity_id", 17, 1)))
+
+
+def update_registries(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                      batches: list[str] | None = None, resources: set[str] | None = None) -> None:
+    """Full: every valid ID in silver. Incremental: merge the new batches' IDs in. A registry only
+    grows: an (ID, name) pair once seen stays known; the region kept is the greatest seen."""
+    from delta.tables import DeltaTable
+    for subject, frame, keys in (("person", person_ids(spark, s, cat, gold, batches, resources), ["person_id", "name"]),
+                                 ("entity", entity_ids(spark, s, cat, gold, batches, resources), ["entity_id"])):
+        loc = lake.path(s, "gold", REGISTRY[subject])
+        if batches is None or not lake.is_table(spark, loc):
+            lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
+                .option("overwriteSchema", "true").save(loc)
+            continue
+        m = DeltaTable.forPath(spark, loc).alias("t").merge(
+            frame.alias("s"), " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys))
+        if subject == "person":
+            m = m.whenMatchedUpdate(condition="s.region > t.region OR (t.region IS NULL AND s.region IS NOT NULL)",
+                                    set={"region": "s.region"})
+        m.whenNotMatchedInsertAll().execute()
+
+
+def known_persons(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
+    """The person registry, cached for the build."""
+    if "known_persons" not in _memo:
+        reg = _registry(spark, s, "person")
+        _memo["known_persons"] = (reg if reg is not None else person_ids(spark, s, cat, gold)).cache()
     return _memo["known_persons"]
 
 
-def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
-    """Every person mention without a usable ID — quarantined (a wrong or missing mandatory ID) or
-    published with the ID left empty — plus the quarantined ones whose ID is fine, linked where the
-    evidence suffices."""
+def entity_registry(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
+    """The entity registry (every valid USCC with its organisation code `XXXXXXXX-X`), cached."""
+    if "entity_registry" not in _memo:
+        reg = _registry(spark, s, "entity")
+        _memo["entity_registry"] = (reg if reg is not None else entity_ids(spark, s, cat, gold)).cache()
+    return _memo["entity_registry"]
+
+
+QUARANTINE, SILVER = "隔离记录", "已发布记录"
+MENTION_EXTRA = ("sex", "birth_date", "region", "origin")
+
+
+def person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                    batches: list[str] | None = None, resources: set[str] | None = None) -> DataFrame | None:
+    """Person mentions without a usable ID: quarantined rows (a wrong or missing mandatory ID, or
+    quarantined for another reason) and published rows with the ID left empty. Incremental: the
+    previous mentions, with the new batches' quarantined rows and the delivered resources' published
+    mentions in place of theirs."""
     frames = []
-    for m in gold.persons():
-        q = quarantined(spark, s, cat, m.resource)
+    for m in _mentions(gold.persons(), resources):
+        q = quarantined(spark, s, cat, m.resource, batches)
         if q is not None:
-            frames.append(_mention_frame(q, m, ["_batch_id", "_row_number"]))
+            frames.append(_mention_frame(q, m, ["_batch_id", "_row_number", F.lit(QUARANTINE).alias("origin")]))
         df = silver_table(spark, s, cat, m.resource)
         if df is not None:
             row = F.col("_row_number") if "_row_number" in df.columns else F.lit(None).cast("int").alias("_row_number")
-            frames.append(_mention_frame(df, m, ["_batch_id", row]).where("delivered_id IS NULL AND name IS NOT NULL"))
-    empty = spark.createDataFrame([], ", ".join(f"{c} {'int' if c in ('_row_number', 'candidates') else 'boolean' if c == 'linked' else 'string'}"
-                                               for c in PERSON_LINK_COLUMNS))
-    if not frames:
+            frames.append(_mention_frame(df, m, ["_batch_id", row, F.lit(SILVER).alias("origin")])
+                          .where("delivered_id IS NULL AND name IS NOT NULL"))
+    cols = ["resource", "role", "_batch_id", "_row_number", "delivered_id", "name", *MENTION_EXTRA]
+    new = _union(frames).select(*cols) if frames else None
+    old = lake.read(spark, lake.path(s, "gold", "person_link")) if batches is not None else None
+    if old is not None and set(MENTION_EXTRA) <= set(old.columns):
+        kept = old.where(~(((F.col("origin") == QUARANTINE) & F.col("_batch_id").isin(batches)) |
+                           ((F.col("origin") == SILVER) & F.col("resource").isin(sorted(resources or ())))))
+        new = kept.select(*cols) if new is None else kept.select(*cols).unionByName(new)
+    return new
+
+
+def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, batches: list[str] | None = None,
+                 resources: set[str] | None = None) -> DataFrame:
+    """Every person mention without a usable ID, linked where the evidence suffices."""
+    frames = person_mentions(spark, s, cat, gold, batches, resources)
+    types = {"_row_number": "int", "candidates": "int", "linked": "boolean", "birth_date": "date"}
+    empty = spark.createDataFrame([], ", ".join(f"{c} {types.get(c, 'string')}" for c in PERSON_LINK_COLUMNS))
+    if frames is None:
         return empty
     # Materialised (a checkpoint, not a cache): the union of every resource's standardisation is a
     # plan big enough that re-optimising it for each join below costs more than the data.
-    m = _union(frames).where("delivered_id IS NOT NULL OR name IS NOT NULL") \
+    m = frames.where("delivered_id IS NOT NULL OR name IS NOT NULL") \
         .withColumn("_valid", F.expr(ids.check_ok_sql("delivered_id"))) \
         .withColumn("_shaped", F.coalesce(F.col("delivered_id").rlike("^[0-9]{17}[0-9X]$"), F.lit(False))) \
         .withColumn("_mid", F.monotonically_increasing_id()).localCheckpoint()
@@ -162,39 +255,29 @@ def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -
          .when(F.col("name").isNull(), F.lit("缺少证件号码和姓名，无法关联"))
          .when(F.col("birth_date").isNull() | F.col("sex").isNull(), F.lit("仅有姓名，缺少出生日期或性别，证据不足"))
          .otherwise(F.lit("人口库中无姓名、出生日期、性别一致的人")).alias("reason"),
-        F.coalesce(F.col("n"), F.when(linked_direct, 1).otherwise(0)).cast("int").alias("candidates"))
+        F.coalesce(F.col("n"), F.when(linked_direct, 1).otherwise(0)).cast("int").alias("candidates"),
+        *MENTION_EXTRA)
 
 
-def entity_registry(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
-    """Every valid USCC in silver, with its organisation code (`XXXXXXXX-X`). Cached for the build."""
-    if "entity_registry" in _memo:
-        return _memo["entity_registry"]
+def entity_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                 resources: set[str] | None = None) -> DataFrame:
+    """Every legacy organisation code in silver, linked to the USCC that contains it. Incremental
+    (`resources`): the delivered resources' codes are counted again, the others' kept."""
     frames = []
-    for m in gold.entities():
-        df = silver_table(spark, s, cat, m.resource)
-        if df is not None:
-            frames.append(_mention_frame(df, m).where(uscc.check_ok_sql("delivered_id"))
-                          .select(F.col("delivered_id").alias("entity_id")))
-    if not frames:
-        return spark.createDataFrame([], "entity_id string, org_code string")
-    _memo["entity_registry"] = _union(frames).distinct().withColumn(
-        "org_code", F.concat(F.substring("entity_id", 9, 8), F.lit("-"), F.substring("entity_id", 17, 1))) \
-        .localCheckpoint()
-    return _memo["entity_registry"]
-
-
-def entity_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
-    """Every legacy organisation code in silver, linked to the USCC that contains it."""
-    frames = []
-    for m in gold.entities():
+    for m in _mentions(gold.entities(), resources):
         df = silver_table(spark, s, cat, m.resource)
         if df is not None:
             frames.append(_mention_frame(df, m).where(uscc.legacy_ok_sql("delivered_id"))
                           .select("resource", "role", F.col("delivered_id").alias("code")))
-    if not frames:
+    codes = _union(frames).groupBy("resource", "role", "code").agg(F.count("*").cast("int").alias("mentions")) \
+        if frames else None
+    old = lake.read(spark, lake.path(s, "gold", "entity_link")) if resources is not None else None
+    if old is not None:
+        kept = old.where(~F.col("resource").isin(sorted(resources))).select("resource", "role", "code", "mentions")
+        codes = kept if codes is None else kept.unionByName(codes)
+    if codes is None:
         return spark.createDataFrame([], ", ".join(f"{c} {'int' if c == 'mentions' else 'boolean' if c == 'linked' else 'string'}"
                                                    for c in ENTITY_LINK_COLUMNS))
-    codes = _union(frames).groupBy("resource", "role", "code").agg(F.count("*").cast("int").alias("mentions"))
     reg = entity_registry(spark, s, cat, gold)
     hits = (codes.join(reg, codes.code == reg.org_code, "left")
             .groupBy("resource", "role", "code", "mentions")
@@ -214,18 +297,38 @@ def entity_key(spark: SparkSession, s: Settings) -> DataFrame | None:
     return None if links is None else links.where("linked").select("code", "entity_id").distinct()
 
 
-def build(spark: SparkSession, s: Settings, cat: Catalogue | None = None, gold: Gold | None = None) -> dict:
-    """Rebuild gold.person_link and gold.entity_link; returns counts for the progress output."""
+def _keys(spark: SparkSession, s: Settings) -> set[tuple[str, str]]:
+    k = entity_key(spark, s)
+    return set() if k is None else {(r.code, r.entity_id) for r in k.collect()}
+
+
+def build(spark: SparkSession, s: Settings, cat: Catalogue | None = None, gold: Gold | None = None,
+          batches: list[str] | None = None, resources: set[str] | None = None) -> dict:
+    """Registries, gold.person_link and gold.entity_link: whole, or (with the new `batches` and
+    their `resources`) from what those batches brought. Returns the link counts and `relinked`, the
+    entities whose legacy codes were linked or unlinked by this build (their golden records change
+    although no delivery named them)."""
     cat = cat or catalogue.load()
     gold = gold or goldspec.load(cat)
-    out = {}
-    for table, frame in (("person_link", person_links(spark, s, cat, gold)),
-                         ("entity_link", entity_links(spark, s, cat, gold))):
+    tables = ("person_link", "entity_link", *REGISTRY.values())
+    incremental = batches is not None and all(lake.is_table(spark, lake.path(s, "gold", t)) for t in tables) \
+        and set(MENTION_EXTRA) <= set(lake.read(spark, lake.path(s, "gold", "person_link")).columns)
+    if not incremental:
+        batches = resources = None
+    before = _keys(spark, s) if incremental else set()
+    update_registries(spark, s, cat, gold, batches, resources)
+    for k in ("known_persons", "entity_registry"):
+        _memo.pop(k, None)
+    out: dict = {"incremental": incremental}
+    for table, make in (("person_link", lambda: person_links(spark, s, cat, gold, batches, resources)),
+                        ("entity_link", lambda: entity_links(spark, s, cat, gold, resources))):
         loc = lake.path(s, "gold", table)
+        frame = make().localCheckpoint()  # it may read the table it replaces
         lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
             .option("overwriteSchema", "true").save(loc)
         n = lake.read(spark, loc).groupBy("linked").count().collect()
         out[table] = {bool(r["linked"]): r["count"] for r in n}
         print(f"[govlake] gold.{table}: 关联 {out[table].get(True, 0)}，未关联 {out[table].get(False, 0)}",
               flush=True)
+    out["relinked"] = sorted({eid for _, eid in before ^ _keys(spark, s)}) if incremental else []
     return out

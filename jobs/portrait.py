@@ -65,7 +65,10 @@ def build(spark: SparkSession, s: Settings, gold: Gold, subject: str, params: di
     if touched is not None:
         touched.select("subject_id").distinct().createOrReplaceTempView("__touched")
         view = "__touched"
-    df = spark.sql(query(ts, params, view)).withColumn("_computed_at", F.current_timestamp())
+    # `_as_of`: the data date the date-relative tags (ages, "in the last 30 days") were computed for.
+    # An incremental build moves it only for the subjects it recomputes (docs/decisions.md).
+    df = spark.sql(query(ts, params, view)).withColumn("_computed_at", F.current_timestamp()) \
+        .withColumn("_as_of", F.expr(params["as_of"]))
     loc = lake.path(s, "portrait", ts.table)
     replace_subjects(df, loc, ts.key, touched)
     return spark.read.format("delta").load(loc).count() if touched is None else touched.count()

@@ -187,11 +187,14 @@ def test_gold_and_portraits_are_in_trino_with_chinese_comments(built, trino_quer
     assert comment.startswith("人口库")
 
 
-def _death_delivery(settings, person_id: str, name: str, day: dt.date) -> None:
+def _death_delivery(settings, person_id: str, name: str, day: dt.date, miskeyed: tuple[str, str]) -> None:
+    """One death, and one more whose ID has a wrong check character (quarantined; OneID links it)."""
     from govlake.province.writer import DeliveryWriter
-    folder = Path(settings.landing) / "weijian" / "death" / f"{day:%Y%m%d}-001"
+    folder = Path(settings.landing) / "weijian" / "death" / f"{day:%Y%m%d}-901"
     w = DeliveryWriter(folder, "death", "csv", "gbk", ["公民身份号码", "姓名", "死亡日期", "死亡原因分类", "死亡地行政区划"])
     w.write([person_id, name, f"{day:%Y/%m/%d}", "疾病", person_id[:6]])
+    bad_id, bad_name = miskeyed
+    w.write([bad_id[:17] + ("0" if bad_id[17] != "0" else "1"), bad_name, f"{day:%Y/%m/%d}", "疾病", bad_id[:6]])
     w.close({"department": "weijian", "department_zh": "省卫生健康委员会", "resource": "weijian.death",
              "resource_zh": "死亡医学证明信息", "delivery_id": folder.name, "mode": "incremental",
              "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
@@ -202,15 +205,27 @@ def test_a_delivery_recomputes_only_the_subjects_it_touches(built, spark, settin
     from govlake import catalogue
     from jobs import gold, ingest
     tags = _table(spark, settings, "portrait", "person_tags")
-    [who, other] = tags.where("NOT deceased AND age >= 30 AND legal_rep_count = 0").orderBy("person_id").limit(2).collect()
+    [who, miskeyed] = tags.where("NOT deceased AND age >= 30 AND legal_rep_count = 0") \
+        .orderBy("person_id").limit(2).collect()
+    spouse = _table(spark, settings, "gold", "dim_person").where(f"person_id = '{who.person_id}'").first().spouse_id
+    # someone the death cannot reach: another household, not the spouse
+    other = tags.where(f"household_id <> '{who.household_id}' AND person_id <> '{spouse}' "
+                       f"AND person_id <> '{miskeyed.person_id}'").orderBy("person_id").first()
     other_at = other._computed_at
-    day = _as_of(spark, settings) + dt.timedelta(days=1)
-    _death_delivery(settings, who.person_id, who.name, day)
+    # Delivered for the current data date (a second delivery that day): the date-relative tags of the
+    # subjects not recomputed stay exact, so the next test can compare with a full build.
+    day = _as_of(spark, settings)
+    _death_delivery(settings, who.person_id, who.name, day, (miskeyed.person_id, miskeyed.name))
     cat = catalogue.load()
     ingest.run_in(spark, settings, cat, [cat.resource("weijian.death")])
     result = gold.run(spark, settings, cat)
     assert result["incremental"] and result["new_batches"] == 1
-    assert result["touched"]["person"] == 1 and result["touched"]["entity"] == 0, result
+    assert result["named"] == {"person": 1, "entity": 0}, result
+    # the portraits reading the deceased: the household's members and the spouse
+    mates = _table(spark, settings, "gold", "dim_person").where(
+        f"household_id = '{who.household_id}' OR person_id = '{spouse}' OR spouse_id = '{who.person_id}'") \
+        .select("person_id").distinct().count()
+    assert result["touched"]["person"] == max(mates, 1), result
     assert "fct_family_event" in result["models"] and "fct_case" not in result["models"]
     after = _table(spark, settings, "portrait", "person_tags")
     me = after.where(f"person_id = '{who.person_id}'").first()
@@ -222,3 +237,42 @@ def test_a_delivery_recomputes_only_the_subjects_it_touches(built, spark, settin
     # nothing new: nothing to do, nothing changes
     again = gold.run(spark, settings, cat)
     assert again == {"skipped": True, "new_batches": 0}
+    # the quarantined death with a wrong check character: linked by OneID's incremental pass
+    link = _table(spark, settings, "gold", "person_link").where(
+        f"resource = 'weijian.death' AND name = '{miskeyed.name}' AND _batch_id LIKE '%{day:%Y%m%d}-901'").collect()
+    assert [(r.person_id, r.linked) for r in link] == [(miskeyed.person_id, True)], link
+
+
+INCREMENTAL_TABLES = [("gold", t) for d in ("dim_person", "dim_legal_entity")
+                      for t in (d, f"{d}_history", f"{d}_conflict", f"{d}_candidate")] + \
+    [("gold", "person_link"), ("gold", "entity_link"), ("gold", "person_registry"), ("gold", "entity_registry"),
+     ("portrait", "person_tags"), ("portrait", "entity_tags")]
+
+
+def test_an_incremental_build_leaves_what_a_full_build_makes(built, spark, settings):
+    """After the incremental build above, a full rebuild of the same lake changes no row of OneID,
+    the base databases or the portraits."""
+    from govlake import catalogue
+    from jobs import gold
+
+    def snapshot():
+        return {t: _table(spark, settings, *t).drop("_computed_at").localCheckpoint() for t in INCREMENTAL_TABLES}
+    incremental = snapshot()
+    assert gold.run(spark, settings, catalogue.load(), full=True)["incremental"] is False
+    full = snapshot()
+    for t in INCREMENTAL_TABLES:
+        a, b = incremental[t], full[t].select(*incremental[t].columns)
+        only_inc, only_full = a.exceptAll(b), b.exceptAll(a)
+        assert only_inc.count() == 0 and only_full.count() == 0, (t, _differences(only_inc, only_full))
+
+
+def _differences(only_inc, only_full) -> list:
+    """For the first rows only one side has: the columns that differ from the other side's row with
+    the same key (the first column)."""
+    key = only_inc.columns[0]
+    other = {r[key]: r.asDict() for r in only_full.limit(200).collect()}
+    out = []
+    for r in only_inc.limit(3).collect():
+        o = other.get(r[key])
+        out.append({key: r[key], **({c: (v, o[c]) for c, v in r.asDict().items() if o[c] != v} if o else {"only": "incremental"})})
+    return out or [r.asDict() for r in only_full.limit(3).collect()]
