@@ -45,8 +45,7 @@ def produced() -> list[str]:
     dims = _yaml(LAKEHOUSE / "gold" / "dimensions.yaml")
     for d in dims.values():
         if isinstance(d, dict) and d.get("table"):
-            out += [f"gold/{d['table']}", f"gold/{d['table']}_history", f"gold/{d['table']}_conflict",
-                    f"gold/{d['table']}_candidate"]
+            out += [f"gold/{d['table']}", f"gold/{d['table']}_history", f"gold/{d['table']}_conflict"]
     out += [f"gold/{m['table']}" for m in _yaml(LAKEHOUSE / "gold" / "models.yaml").get("models") or []]
     out += [f"portrait/{_yaml(f).get('table')}" for f in sorted((LAKEHOUSE / "portrait").glob("*.yaml"))]
     out += [f"mart/{m['table']}" for m in _yaml(LAKEHOUSE / "mart" / "marts.yaml").get("marts") or []]

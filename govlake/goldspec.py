@@ -267,9 +267,6 @@ def load(cat: Catalogue, base: Path | None = None) -> Gold:
 HISTORY_COLUMNS = {"attribute": "属性", "value": "属性值", "source_department": "来源部门",
                    "source_resource": "来源资源", "_batch_id": "来源批次", "data_date": "来源数据日期",
                    "valid_from": "生效日期", "valid_to": "失效日期（不含）", "is_current": "是否当前值"}
-CANDIDATE_COLUMNS = {"attribute": "属性", "value": "属性值", "rank": "来源优先级（0 为权威部门）",
-                     "src": "来源序号（规格中的顺序）", "department": "来源部门", "resource": "来源资源",
-                     "_batch_id": "批次号", "valid_from": "数据日期"}
 CONFLICT_COLUMNS = {"attribute": "属性", "golden_value": "采用值", "golden_department": "采用值来源部门",
                     "other_value": "不一致的值", "other_department": "不一致值来源部门",
                     "other_resource": "不一致值来源资源", "_batch_id": "不一致值来源批次",
@@ -303,8 +300,6 @@ def table_comments(gold: Gold) -> dict[tuple[str, str], tuple[str, dict[str, str
         out[("gold", f"{d.table}_history")] = (f"{d.comment}的属性历史：每次取值变化一行，可按日期回溯（as of）",
                                               key | HISTORY_COLUMNS)
         out[("gold", f"{d.table}_conflict")] = (f"{d.comment}的部门间不一致：与采用值不同的来源值", key | CONFLICT_COLUMNS)
-        out[("gold", f"{d.table}_candidate")] = (f"{d.comment}的候选值：各来源报送的每个属性值（增量构建据此重算）",
-                                                key | CANDIDATE_COLUMNS)
     for m in gold.models:
         out[("gold", m.table)] = (m.comment, dict(m.columns) | {"_batch_id": "来源批次"})
     out[("gold", "person_link")] = ("OneID 自然人关联：证件号码不可用的记录按证据关联的结果及未关联原因", PERSON_LINK_COLUMNS)

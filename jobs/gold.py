@@ -10,15 +10,13 @@
   and `catalogue.resource`, rebuilt whole after the portraits (small aggregates), into lake.mart.
 
 Incremental: OneID reads only what the new batches brought (jobs/oneid.py). The dimensions
-recompute the subjects the new batches name: their candidate values from the delivered resources are
-read again, every other candidate value comes from gold.<table>_candidate (so an incremental build
-reads the delivered resources, not every source), and their rows are replaced. A model is rebuilt
+recompute the subjects the new batches name (and the entities whose legacy codes OneID linked anew)
+and replace their rows. A model is rebuilt
 only when one of the resources it reads has new batches; the portraits recompute the subjects named
 and one hop around them (an entity's legal representative, a person's entities).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import reduce
 
@@ -70,35 +68,26 @@ def universe(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, subje
     return oneid.entity_registry(spark, s, cat, gold).select(F.col("entity_id").alias("subject_id")).distinct()
 
 
-def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, subjects: DataFrame,
-             ekey: DataFrame | None, resources: set[str] | None = None) -> DataFrame:
-    """Every candidate value (from the sources reading `resources` only, when given, and the derived
-    ones): subject_id, attribute, value (text), rank (0 = authority), src, department, resource,
-    _batch_id, valid_from."""
-    frames = []
-    src_no = 0
+def numbered(dim: Dimension):
+    """(src number, attribute, source) for every source of every attribute in spec order; the
+    source is None for an attribute's derivation, numbered after its sources."""
+    n = 0
     for attr in dim.attributes:
-        order = [attr.authority] + [d for d in dict.fromkeys(x.department for x in attr.sources) if d != attr.authority]
         for src in attr.sources:
-            src_no += 1
-            if resources is not None and src.resource not in resources:
-                continue
-            df = source_frame(spark, s, cat, src.resource)
-            if df is None:
-                continue
-            if src.when:
-                df = df.where(src.when)
-            df = df.select(F.col(f"`{src.key}`").alias("subject_id"), F.expr(src.value).alias("__v"),
-                           "_batch_id", "_data_date")
-            if dim.subject == "entity":
-                df = resolve_entity(df, "subject_id", ekey)
-            frames.append(df.where(valid_key_sql(dim.subject, "subject_id")).where("__v IS NOT NULL").select(
-                "subject_id", F.lit(attr.name).alias("attribute"), F.col("__v").cast("string").alias("value"),
-                F.lit(order.index(src.department)).alias("rank"), F.lit(src_no).alias("src"),
-                F.lit(src.department).alias("department"), F.lit(src.resource).alias("resource"),
-                "_batch_id", F.col("_data_date").alias("valid_from")))
+            n += 1
+            yield n, attr, src
         if attr.derive:
-            src_no += 1
+            n += 1
+            yield n, attr, None
+
+
+def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, subjects: DataFrame,
+             ekey: DataFrame | None) -> DataFrame:
+    """Every candidate value: subject_id, attribute, value (text), rank (0 = authority), src,
+    department, resource, _batch_id, valid_from."""
+    frames = []
+    for src_no, attr, src in numbered(dim):
+        if src is None:
             d = subjects.select("subject_id", F.expr(attr.derive.replace(dim.key, "subject_id")).cast("string")
                                 .alias("value"))
             frames.append(d.where("value IS NOT NULL").select(
@@ -106,6 +95,22 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
                 F.lit(src_no).alias("src"), F.lit(DERIVED).alias("department"),
                 F.lit(f"{dim.key}推导").alias("resource"), F.lit(None).cast("string").alias("_batch_id"),
                 F.lit("1900-01-01").cast("date").alias("valid_from")))
+            continue
+        df = source_frame(spark, s, cat, src.resource)
+        if df is None:
+            continue
+        if src.when:
+            df = df.where(src.when)
+        df = df.select(F.col(f"`{src.key}`").alias("subject_id"), F.expr(src.value).alias("__v"),
+                       "_batch_id", "_data_date")
+        if dim.subject == "entity":
+            df = resolve_entity(df, "subject_id", ekey)
+        order = [attr.authority] + [d for d in dict.fromkeys(x.department for x in attr.sources) if d != attr.authority]
+        frames.append(df.where(valid_key_sql(dim.subject, "subject_id")).where("__v IS NOT NULL").select(
+            "subject_id", F.lit(attr.name).alias("attribute"), F.col("__v").cast("string").alias("value"),
+            F.lit(order.index(src.department)).alias("rank"), F.lit(src_no).alias("src"),
+            F.lit(src.department).alias("department"), F.lit(src.resource).alias("resource"),
+            "_batch_id", F.col("_data_date").alias("valid_from")))
     out = _union(frames)
     # Materialised: dozens of source plans in one union are slow to optimise again for every use.
     return out.join(subjects.select("subject_id"), "subject_id", "left_semi").localCheckpoint()
@@ -175,59 +180,16 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
     df.write.format("delta").mode("append").save(location)
 
 
-def source_numbers(dim: Dimension, resources: set[str] | None) -> list[int]:
-    """The `src` numbers of the dimension's sources reading these resources (None: all)."""
-    out, n = [], 0
-    for attr in dim.attributes:
-        for src in attr.sources:
-            n += 1
-            if resources is None or src.resource in resources:
-                out.append(n)
-        n += 1 if attr.derive else 0
-    return out
-
-
-def spec_hash(dim: Dimension) -> str:
-    return hashlib.sha256(repr(dim).encode()).hexdigest()[:16]
-
-
-SPEC_PROPERTY = "govlake.spec"
-
-
-def _spec_of(spark: SparkSession, location: str) -> str | None:
-    from delta.tables import DeltaTable
-    if not lake.is_table(spark, location):
-        return None
-    return (DeltaTable.forPath(spark, location).detail().first()["properties"] or {}).get(SPEC_PROPERTY)
-
-
 def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, dim: Dimension,
-                    touched: DataFrame | None = None, ekey: DataFrame | None = None,
-                    resources: set[str] | None = None) -> int:
-    """Full (no `touched`): every subject from every source. Incremental: the touched subjects only;
-    their values from the sources reading `resources` (None: every source) are read again, the rest
-    come from the candidate table. Falls back to full when that table was built from another spec."""
-    cand = lake.path(s, "gold", f"{dim.table}_candidate")
-    if touched is not None and _spec_of(spark, cand) != spec_hash(dim):
-        print(f"[govlake] gold.{dim.table}: 候选值表缺失或规格已变更，全量重建", flush=True)
-        touched = None
+                    touched: DataFrame | None = None, ekey: DataFrame | None = None) -> int:
+    """Full (no `touched`): every subject. Incremental: the touched subjects only, from every source
+    (docs/decisions.md: a candidate-value table was measured slower on this scale)."""
     subjects = universe(spark, s, cat, gold, dim.subject)
     if touched is not None:
         subjects = subjects.join(touched.select("subject_id").distinct(), "subject_id", "left_semi")
     subjects = subjects.localCheckpoint()
     replaced = subjects if touched is not None else None
-    if touched is None:
-        v = versions(spark, s, cat, dim, subjects, ekey)
-    else:
-        fresh = versions(spark, s, cat, dim, subjects, ekey, resources)
-        kept = (lake.read(spark, cand).withColumnRenamed(dim.key, "subject_id")
-                .join(subjects, "subject_id", "left_semi")
-                .where(~F.col("src").isin(source_numbers(dim, resources)) & (F.col("department") != DERIVED)))
-        v = kept.unionByName(fresh).localCheckpoint()
-    replace_subjects(v.select(F.col("subject_id").alias(dim.key), *[c for c in v.columns if c != "subject_id"]),
-                     cand, dim.key, replaced)
-    if touched is None:
-        spark.sql(f"ALTER TABLE delta.`{cand}` SET TBLPROPERTIES ('{SPEC_PROPERTY}' = '{spec_hash(dim)}')")
+    v = versions(spark, s, cat, dim, subjects, ekey)
     ranks = sorted({0, 99} | {r.rank for r in v.select("rank").distinct().collect()})
     hist = timeline(v, ranks).withColumn(dim.key, F.col("subject_id")).cache()
     key_first = [dim.key] + list(HISTORY_COLUMNS)
@@ -518,9 +480,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         say(f"本次报送涉及 自然人 {named['person'].count()} 人，法人 {named['entity'].count()} 户")
     t = lap("touched", t)
     for subject, dim in gold.dimensions.items():
-        # A relinked legacy code moves values from any source onto its entity: read every source then.
-        reread = None if subject == "entity" and linked["relinked"] else new_resources
-        n = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, reread)
+        n = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey)
         say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行")
     t = lap("dimensions", t)
     register_views(spark, s, cat, gold)

@@ -244,7 +244,7 @@ def test_a_delivery_recomputes_only_the_subjects_it_touches(built, spark, settin
 
 
 INCREMENTAL_TABLES = [("gold", t) for d in ("dim_person", "dim_legal_entity")
-                      for t in (d, f"{d}_history", f"{d}_conflict", f"{d}_candidate")] + \
+                      for t in (d, f"{d}_history", f"{d}_conflict")] + \
     [("gold", "person_link"), ("gold", "entity_link"), ("gold", "person_registry"), ("gold", "entity_registry"),
      ("portrait", "person_tags"), ("portrait", "entity_tags")]
 

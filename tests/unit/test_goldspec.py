@@ -77,3 +77,15 @@ def test_tag_query_joins_every_base_and_restricts_to_touched_subjects():
     assert f"AS `{ts.tags[-1].code}`" in sql
     inc = portrait.query(ts, {"as_of": "DATE'2026-11-24'"}, touched="__touched")
     assert inc.count("LEFT SEMI JOIN __touched") == len(ts.bases)
+
+
+
+def test_candidate_sources_are_numbered_in_spec_order_with_derivations_after_their_sources():
+    from govlake.goldspec import Attribute, Dimension, Source
+    from jobs.gold import numbered
+    src = lambda r: Source(resource=r, key="id", value="v", department=r.split(".")[0])  # noqa: E731
+    dim = Dimension(subject="person", table="dim_x", comment="测试", key="person_id", attributes=(
+        Attribute("a", "甲", "string", "d1", (src("d1.r1"), src("d2.r2")), derive="substring(person_id, 1, 6)"),
+        Attribute("b", "乙", "string", "d2", (src("d2.r2"), src("d3.r3")))))
+    assert [(n, a.name, s.resource if s else None) for n, a, s in numbered(dim)] == \
+        [(1, "a", "d1.r1"), (2, "a", "d2.r2"), (3, "a", None), (4, "b", "d2.r2"), (5, "b", "d3.r3")]
