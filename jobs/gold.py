@@ -507,10 +507,13 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     t = lap("portraits", t)
     register_views(spark, s, cat, gold)
     # Unchanged by an incremental build: the models it did not rebuild, the resources not delivered.
-    delivered = {cat.resources[r].silver_table for r in new_resources}
-    unchanged = {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} | \
-        {f"silver.{r.silver_table}{h}" for r in cat.resources.values() if r.silver_table not in delivered
-         for h in ("", "_history")} if incremental else set()
+    # (A batch of a resource no longer in the catalogue still counts as delivered: nothing is kept.)
+    unchanged: set[str] = set()
+    if incremental and new_resources <= set(cat.resources):
+        delivered = {cat.resources[r].silver_table for r in new_resources}
+        unchanged = {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} | \
+            {f"silver.{r.silver_table}{h}" for r in cat.resources.values() if r.silver_table not in delivered
+             for h in ("", "_history")}
     marts = build_marts(spark, s, cat, gold, params, say, unchanged)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
