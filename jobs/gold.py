@@ -18,6 +18,7 @@ and one hop around them (an entity's legal representative, a person's entities).
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -84,8 +85,10 @@ def numbered(dim: Dimension):
 def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, subjects: DataFrame,
              ekey: DataFrame | None) -> DataFrame:
     """Every candidate value: subject_id, attribute, value (text), rank (0 = authority), src,
-    department, resource, _batch_id, valid_from."""
-    frames = []
+    department, resource, _batch_id, valid_from. Each source table is read once for all the
+    attributes it feeds (per key column), its rows narrowed to `subjects` before they fan out."""
+    keep = subjects.select("subject_id")
+    frames, by_source = [], {}
     for src_no, attr, src in numbered(dim):
         if src is None:
             d = subjects.select("subject_id", F.expr(attr.derive.replace(dim.key, "subject_id")).cast("string")
@@ -96,24 +99,31 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
                 F.lit(f"{dim.key}推导").alias("resource"), F.lit(None).cast("string").alias("_batch_id"),
                 F.lit("1900-01-01").cast("date").alias("valid_from")))
             continue
-        df = source_frame(spark, s, cat, src.resource)
+        order = [attr.authority] + [d for d in dict.fromkeys(x.department for x in attr.sources) if d != attr.authority]
+        by_source.setdefault((src.resource, src.key), []).append((src_no, attr, src, order.index(src.department)))
+    for (resource, key), feeds in by_source.items():
+        df = source_frame(spark, s, cat, resource)
         if df is None:
             continue
-        if src.when:
-            df = df.where(src.when)
-        df = df.select(F.col(f"`{src.key}`").alias("subject_id"), F.expr(src.value).alias("__v"),
-                       "_batch_id", "_data_date")
+        df = df.withColumn("__k", F.col(f"`{key}`"))
         if dim.subject == "entity":
-            df = resolve_entity(df, "subject_id", ekey)
-        order = [attr.authority] + [d for d in dict.fromkeys(x.department for x in attr.sources) if d != attr.authority]
-        frames.append(df.where(valid_key_sql(dim.subject, "subject_id")).where("__v IS NOT NULL").select(
-            "subject_id", F.lit(attr.name).alias("attribute"), F.col("__v").cast("string").alias("value"),
-            F.lit(order.index(src.department)).alias("rank"), F.lit(src_no).alias("src"),
-            F.lit(src.department).alias("department"), F.lit(src.resource).alias("resource"),
-            "_batch_id", F.col("_data_date").alias("valid_from")))
-    out = _union(frames)
-    # Materialised: dozens of source plans in one union are slow to optimise again for every use.
-    return out.join(subjects.select("subject_id"), "subject_id", "left_semi").localCheckpoint()
+            df = resolve_entity(df, "__k", ekey)
+        df = df.where(valid_key_sql(dim.subject, "__k")).join(keep, df["__k"] == keep["subject_id"], "left_semi")
+        cands = []
+        for src_no, attr, src, rank in feeds:
+            value = F.expr(src.value).cast("string")
+            if src.when:
+                value = F.when(F.expr(src.when), value)
+            cands.append(F.struct(F.lit(attr.name).alias("attribute"), value.alias("value"),
+                                  F.lit(rank).alias("rank"), F.lit(src_no).alias("src"),
+                                  F.lit(src.department).alias("department")))
+        frames.append(df.select(F.col("__k").alias("subject_id"), F.explode(F.array(*cands)).alias("c"),
+                                "_batch_id", F.col("_data_date").alias("valid_from"))
+                      .where("c.value IS NOT NULL").select(
+            "subject_id", "c.attribute", "c.value", "c.rank", "c.src", "c.department",
+            F.lit(resource).alias("resource"), "_batch_id", "valid_from"))
+    # Materialised: a dozen source plans in one union are slow to optimise again for every use.
+    return _union(frames).localCheckpoint()
 
 
 def timeline(v: DataFrame, ranks: list[int]) -> DataFrame:
@@ -479,9 +489,14 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     if incremental:
         say(f"本次报送涉及 自然人 {named['person'].count()} 人，法人 {named['entity'].count()} 户")
     t = lap("touched", t)
-    for subject, dim in gold.dimensions.items():
+    # The dimensions are independent. Incremental: two threads keep both cores busy through each
+    # one's serial stretches (Delta commits, small jobs); measured 51 s against 60 s one after the
+    # other. A full build runs them in turn, so only one 1 M-subject shuffle is in memory at a time.
+    def one_dimension(subject: str, dim: Dimension) -> None:
         n = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey)
         say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行")
+    with ThreadPoolExecutor(2 if incremental else 1) as pool:
+        list(pool.map(one_dimension, *zip(*gold.dimensions.items())))
     t = lap("dimensions", t)
     register_views(spark, s, cat, gold)
     rebuilt: set[str] = set()
@@ -499,10 +514,13 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         say(f"连同同户成员、配偶、法定代表人、雇主与员工，画像更新 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
     t = lap("neighbours", t)
     register_views(spark, s, cat, gold)
-    for subject in gold.tagsets:
+
+    def one_tagset(subject: str) -> None:
         ts = gold.tagsets[subject]
         n = portrait.build(spark, s, gold, subject, params, touched.get(subject))
         say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象")
+    with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
+        list(pool.map(one_tagset, gold.tagsets))
     portrait.write_dictionary(spark, s, gold)
     t = lap("portraits", t)
     register_views(spark, s, cat, gold)

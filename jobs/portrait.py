@@ -62,9 +62,9 @@ def build(spark: SparkSession, s: Settings, gold: Gold, subject: str, params: di
           touched: DataFrame | None = None) -> int:
     ts = gold.tagsets[subject]
     view = None
-    if touched is not None:
-        touched.select("subject_id").distinct().createOrReplaceTempView("__touched")
-        view = "__touched"
+    if touched is not None:  # one view per subject: the two tag sets may be built at once
+        view = f"__touched_{subject}"
+        touched.select("subject_id").distinct().createOrReplaceTempView(view)
     # `_as_of`: the data date the date-relative tags (ages, "in the last 30 days") were computed for.
     # An incremental build moves it only for the subjects it recomputes (docs/decisions.md).
     df = spark.sql(query(ts, params, view)).withColumn("_computed_at", F.current_timestamp()) \
