@@ -83,13 +83,16 @@ def numbered(dim: Dimension):
 
 
 def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, subjects: DataFrame,
-             ekey: DataFrame | None) -> DataFrame:
+             ekey: DataFrame | None, attributes: set[str] | None = None) -> DataFrame:
     """Every candidate value: subject_id, attribute, value (text), rank (0 = authority), src,
     department, resource, _batch_id, valid_from. Each source table is read once for all the
-    attributes it feeds (per key column), its rows narrowed to `subjects` before they fan out."""
+    attributes it feeds (per key column), its rows narrowed to `subjects` before they fan out.
+    `attributes`: only these (default: all); a source table feeding none of them is not read."""
     keep = subjects.select("subject_id")
     frames, by_source = [], {}
     for src_no, attr, src in numbered(dim):
+        if attributes is not None and attr.name not in attributes:
+            continue
         if src is None:
             d = subjects.select("subject_id", F.expr(attr.derive.replace(dim.key, "subject_id")).cast("string")
                                 .alias("value"))
@@ -123,7 +126,8 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
             "subject_id", "c.attribute", "c.value", "c.rank", "c.src", "c.department",
             F.lit(resource).alias("resource"), "_batch_id", "valid_from"))
     # Materialised: a dozen source plans in one union are slow to optimise again for every use.
-    return _union(frames).localCheckpoint()
+    out = _union(frames)
+    return None if out is None else out.localCheckpoint()
 
 
 def timeline(v: DataFrame, ranks: list[int]) -> DataFrame:
@@ -173,9 +177,28 @@ def wide(dim: Dimension, history: DataFrame, subjects: DataFrame) -> DataFrame:
     return subjects.join(p, "subject_id", "left").select(*cols)
 
 
-def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame | None) -> None:
+def patch(dim: Dimension, old: DataFrame, history: DataFrame, names: set[str]) -> DataFrame:
+    """Current rows `old` with the attributes `names` taken from `history` (recomputed whole for
+    these subjects: an attribute left without a current value becomes null)."""
+    order = [a.name for a in dim.attributes if a.name in names]
+    p = history.where("is_current").groupBy("subject_id").pivot("attribute", order).agg(F.first("value"))
+    o = old.select(F.col(f"`{dim.key}`").alias("subject_id"), *[f"`{a.name}`" for a in dim.attributes
+                                                               if a.name not in names])
+    cols = [F.col("subject_id").alias(dim.key)]
+    for a in dim.attributes:
+        if a.name not in names:
+            cols.append(F.col(f"`{a.name}`"))
+        else:
+            cols.append((F.col(f"`{a.name}`") if a.name in p.columns else F.lit(None))
+                        .cast(VALUE_TYPES[a.type]).alias(a.name))
+    return o.join(p, "subject_id", "left").select(*cols)
+
+
+def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame | None,
+                     attributes: set[str] | None = None) -> None:
     """Full build: overwrite. Incremental: delete the touched subjects' rows, then append theirs
-    (both steps repeatable, so a re-run converges)."""
+    (both steps repeatable, so a re-run converges). With `attributes`, a subject whose `_all` is
+    false loses only its rows of those attributes (a long table with an `attribute` column)."""
     from delta.tables import DeltaTable
     spark = df.sparkSession
     if subjects is None or not lake.is_table(spark, location):
@@ -184,31 +207,79 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
         lake.annotate(df, location).write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
             .option("delta.enableDeletionVectors", "true").save(location)
         return
-    keys = subjects.select(F.col("subject_id").alias("__k")).distinct()
-    DeltaTable.forPath(spark, location).alias("t").merge(keys.alias("s"), f"t.`{key}` = s.__k") \
-        .whenMatchedDelete().execute()
+    keys = subjects.select(F.col("subject_id").alias("__k"),
+                           (F.col("_all") if "_all" in subjects.columns else F.lit(True)).alias("__all")).distinct()
+    merge = DeltaTable.forPath(spark, location).alias("t").merge(keys.alias("s"), f"t.`{key}` = s.__k")
+    if attributes is not None:
+        names = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(attributes)) or "NULL"
+        merge = merge.whenMatchedDelete(f"s.__all OR t.attribute IN ({names})")
+    else:
+        merge = merge.whenMatchedDelete()
+    merge.execute()
     df.write.format("delta").mode("append").save(location)
 
 
 def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, dim: Dimension,
-                    touched: DataFrame | None = None, ekey: DataFrame | None = None) -> int:
-    """Full (no `touched`): every subject. Incremental: the touched subjects only, from every source
-    (docs/decisions.md: a candidate-value table was measured slower on this scale)."""
+                    touched: DataFrame | None = None, ekey: DataFrame | None = None,
+                    delivered: set[str] = frozenset(), relinked: DataFrame | None = None,
+                    old: DataFrame | None = None) -> int:
+    """Full (no `touched`): every subject. Incremental: the touched subjects only, and of those
+    that already have a golden row only the attributes a `delivered` resource feeds: the others'
+    candidate values did not change, so neither did their timelines (a timeline is per subject and
+    attribute). Subjects without a golden row yet, and `relinked` entities (OneID linked a legacy
+    code to them, so rows under that code now count), are recomputed whole: their values may sit
+    in any source. `old`: the touched subjects' golden rows before this build (read if absent)."""
     subjects = universe(spark, s, cat, gold, dim.subject)
-    if touched is not None:
-        subjects = subjects.join(touched.select("subject_id").distinct(), "subject_id", "left_semi")
-    subjects = subjects.localCheckpoint()
-    replaced = subjects if touched is not None else None
-    v = versions(spark, s, cat, dim, subjects, ekey)
+    if touched is None:
+        subjects = subjects.localCheckpoint()
+        v = versions(spark, s, cat, dim, subjects, ekey)
+        return _write_dimension(spark, s, dim, v, subjects, None, None)
+    subjects = subjects.join(touched.select("subject_id").distinct(), "subject_id", "left_semi").localCheckpoint()
+    if old is None:
+        old = lake.read(spark, lake.path(s, "gold", dim.table))
+        old = None if old is None else old.join(subjects.withColumnRenamed("subject_id", dim.key), dim.key, "left_semi")
+    whole = subjects if old is None else subjects.join(old.select(F.col(dim.key).alias("subject_id")), "subject_id",
+                                                       "left_anti")
+    if relinked is not None:
+        whole = whole.unionByName(subjects.join(relinked.select("subject_id"), "subject_id", "left_semi"))
+    whole = whole.distinct().localCheckpoint()
+    fed = {a.name for a in dim.attributes if any(x.resource in delivered for x in a.sources)}
+    part = subjects.join(whole, "subject_id", "left_anti").localCheckpoint() if fed and old is not None else None
+    n_whole, n_part = whole.count(), (part.count() if part is not None else 0)
+    frames = [versions(spark, s, cat, dim, whole, ekey) if n_whole else None,
+              versions(spark, s, cat, dim, part, ekey, fed) if n_part else None]
+    frames = [f for f in frames if f is not None]
+    if not n_whole and not n_part:
+        return 0
+    keys = _union([x.select("subject_id", F.lit(b).alias("_all")) for x, b, n in
+                   ((whole, True, n_whole), (part, False, n_part)) if n])
+    v = _union(frames) if frames else None
+    return _write_dimension(spark, s, dim, v, subjects, keys, (whole, n_whole, part, n_part, old, fed))
+
+
+def _write_dimension(spark: SparkSession, s: Settings, dim: Dimension, v: DataFrame | None, subjects: DataFrame,
+                     keys: DataFrame | None, inc: tuple | None) -> int:
+    """History, conflicts and current rows from the candidate values `v`; `keys` (subject_id,
+    _all): the subjects whose rows are replaced (all their rows, or only the attributes recomputed)."""
+    if v is None:  # no candidate at all: an empty history still has its columns
+        v = spark.createDataFrame([], "subject_id string, attribute string, value string, rank int, src int, "
+                                      "department string, resource string, _batch_id string, valid_from date")
     ranks = sorted({0, 99} | {r.rank for r in v.select("rank").distinct().collect()})
     hist = timeline(v, ranks).withColumn(dim.key, F.col("subject_id")).cache()
     key_first = [dim.key] + list(HISTORY_COLUMNS)
-    replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key, replaced)
+    recomputed = None if inc is None else inc[5]
+    replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key, keys, recomputed)
     conf = conflicts(v, hist).withColumnRenamed("subject_id", dim.key)
-    replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key, replaced)
-    current = wide(dim, hist, subjects)
-    replace_subjects(current, lake.path(s, "gold", dim.table), dim.key, replaced)
-    n = subjects.count()
+    replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key, keys, recomputed)
+    if inc is None:
+        current = wide(dim, hist, subjects)
+    else:
+        whole, n_whole, part, n_part, old, fed = inc
+        current = _union(([wide(dim, hist.join(whole, "subject_id", "left_semi"), whole)] if n_whole else []) +
+                         ([patch(dim, old.join(part.withColumnRenamed("subject_id", dim.key), dim.key, "left_semi"),
+                                 hist.join(part, "subject_id", "left_semi"), fed)] if n_part else []))
+    replace_subjects(current, lake.path(s, "gold", dim.table), dim.key, keys)
+    n = subjects.count() if inc is None else inc[1] + inc[3]
     hist.unpersist()
     return n
 
@@ -492,8 +563,11 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     # The dimensions are independent. Incremental: two threads keep both cores busy through each
     # one's serial stretches (Delta commits, small jobs); measured 51 s against 60 s one after the
     # other. A full build runs them in turn, so only one 1 M-subject shuffle is in memory at a time.
+    relinked = spark.createDataFrame([(e,) for e in linked["relinked"]], "subject_id string")
+
     def one_dimension(subject: str, dim: Dimension) -> None:
-        n = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey)
+        n = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, new_resources,
+                            relinked if subject == "entity" else None, before.get(subject))
         say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行")
     with ThreadPoolExecutor(2 if incremental else 1) as pool:
         list(pool.map(one_dimension, *zip(*gold.dimensions.items())))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from govlake import lake
+from govlake import ids, lake
 from tests.integration.conftest import ROOT, sh
 
 pytestmark = pytest.mark.integration
@@ -187,14 +187,17 @@ def test_gold_and_portraits_are_in_trino_with_chinese_comments(built, trino_quer
     assert comment.startswith("人口库")
 
 
-def _death_delivery(settings, person_id: str, name: str, day: dt.date, miskeyed: tuple[str, str]) -> None:
-    """One death, and one more whose ID has a wrong check character (quarantined; OneID links it)."""
+def _death_delivery(settings, person_id: str, name: str, day: dt.date, miskeyed: tuple[str, str],
+                    stranger: str) -> None:
+    """One death, one more whose ID has a wrong check character (quarantined; OneID links it), and
+    the death of someone no department has mentioned before (a new golden row, built whole)."""
     from govlake.province.writer import DeliveryWriter
     folder = Path(settings.landing) / "weijian" / "death" / f"{day:%Y%m%d}-901"
     w = DeliveryWriter(folder, "death", "csv", "gbk", ["公民身份号码", "姓名", "死亡日期", "死亡原因分类", "死亡地行政区划"])
     w.write([person_id, name, f"{day:%Y/%m/%d}", "疾病", person_id[:6]])
     bad_id, bad_name = miskeyed
     w.write([bad_id[:17] + ("0" if bad_id[17] != "0" else "1"), bad_name, f"{day:%Y/%m/%d}", "疾病", bad_id[:6]])
+    w.write([stranger, "过客甲", f"{day:%Y/%m/%d}", "意外", stranger[:6]])
     w.close({"department": "weijian", "department_zh": "省卫生健康委员会", "resource": "weijian.death",
              "resource_zh": "死亡医学证明信息", "delivery_id": folder.name, "mode": "incremental",
              "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
@@ -212,28 +215,35 @@ def test_a_delivery_recomputes_only_the_subjects_it_touches(built, spark, settin
     other = tags.where(f"household_id <> '{who.household_id}' AND person_id <> '{spouse}' "
                        f"AND person_id <> '{miskeyed.person_id}'").orderBy("person_id").first()
     other_at = other._computed_at
+    n_tags = tags.count()  # counted now: a DataFrame over a Delta path reads the newest version at every action
     # Delivered for the current data date (a second delivery that day): the date-relative tags of the
     # subjects not recomputed stay exact, so the next test can compare with a full build.
     day = _as_of(spark, settings)
-    _death_delivery(settings, who.person_id, who.name, day, (miskeyed.person_id, miskeyed.name))
+    known = {r.person_id for r in _table(spark, settings, "gold", "person_registry").select("person_id").collect()}
+    stranger = next(x for x in (f"{who.person_id[:14]}{n:03d}" for n in range(999, 0, -1)) if x not in known)
+    stranger += ids.check_char(stranger)
+    _death_delivery(settings, who.person_id, who.name, day, (miskeyed.person_id, miskeyed.name), stranger)
     cat = catalogue.load()
     ingest.run_in(spark, settings, cat, [cat.resource("weijian.death")])
     result = gold.run(spark, settings, cat)
     assert result["incremental"] and result["new_batches"] == 1
-    assert result["named"] == {"person": 1, "entity": 0}, result
+    assert result["named"] == {"person": 2, "entity": 0}, result
     # the portraits reading the deceased: the household's members and the spouse
     mates = _table(spark, settings, "gold", "dim_person").where(
         f"household_id = '{who.household_id}' OR person_id = '{spouse}' OR spouse_id = '{who.person_id}'") \
         .select("person_id").distinct().count()
-    assert result["touched"]["person"] == max(mates, 1), result
+    assert result["touched"]["person"] == max(mates, 1) + 1, result  # + the stranger
     assert "fct_family_event" in result["models"] and "fct_case" not in result["models"]
     after = _table(spark, settings, "portrait", "person_tags")
     me = after.where(f"person_id = '{who.person_id}'").first()
     assert me.deceased and me.death_date == day and me.life_stage == "已故"
     assert after.where(f"person_id = '{other.person_id}'").first()._computed_at == other_at
-    assert after.count() == tags.count()
+    assert after.count() == n_tags + 1  # the stranger
     dim = _table(spark, settings, "gold", "dim_person").where(f"person_id = '{who.person_id}'").first()
     assert dim.death_date == day
+    new = _table(spark, settings, "gold", "dim_person").where(f"person_id = '{stranger}'").first()
+    assert (new.name, new.death_date, new.sex_code) == ("过客甲", day, ids.sex_code(stranger)), new
+    assert after.where(f"person_id = '{stranger}'").first().deceased
     # nothing new: nothing to do, nothing changes
     again = gold.run(spark, settings, cat)
     assert again == {"skipped": True, "new_batches": 0}
