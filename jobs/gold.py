@@ -209,13 +209,11 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
         return
     keys = subjects.select(F.col("subject_id").alias("__k"),
                            (F.col("_all") if "_all" in subjects.columns else F.lit(True)).alias("__all")).distinct()
-    merge = DeltaTable.forPath(spark, location).alias("t").merge(keys.alias("s"), f"t.`{key}` = s.__k")
-    if attributes is not None:
+    on = f"t.`{key}` = s.__k"
+    if attributes is not None:  # in the join condition: fewer matched rows than a delete condition (measured)
         names = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(attributes)) or "NULL"
-        merge = merge.whenMatchedDelete(f"s.__all OR t.attribute IN ({names})")
-    else:
-        merge = merge.whenMatchedDelete()
-    merge.execute()
+        on += f" AND (s.__all OR t.attribute IN ({names}))"
+    DeltaTable.forPath(spark, location).alias("t").merge(keys.alias("s"), on).whenMatchedDelete().execute()
     df.write.format("delta").mode("append").save(location)
 
 
