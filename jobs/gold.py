@@ -18,6 +18,7 @@ and one hop around them (an entity's legal representative, a person's entities).
 from __future__ import annotations
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 
@@ -235,8 +236,9 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
     subjects = universe(spark, s, cat, gold, dim.subject)
     if touched is None:
         subjects = subjects.localCheckpoint()
-        v = versions(spark, s, cat, dim, subjects, ekey)
-        return _write_dimension(spark, s, dim, v, subjects, None, None)
+        _write_dimension(spark, s, dim, versions(spark, s, cat, dim, subjects, ekey), None,
+                         lambda hist: wide(dim, hist, subjects))
+        return subjects.count()
     subjects = subjects.join(touched.select("subject_id").distinct(), "subject_id", "left_semi").localCheckpoint()
     if old is None:
         old = lake.read(spark, lake.path(s, "gold", dim.table))
@@ -249,42 +251,41 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
     fed = {a.name for a in dim.attributes if any(x.resource in delivered for x in a.sources)}
     part = subjects.join(whole, "subject_id", "left_anti").localCheckpoint() if fed and old is not None else None
     n_whole, n_part = whole.count(), (part.count() if part is not None else 0)
-    frames = [versions(spark, s, cat, dim, whole, ekey) if n_whole else None,
-              versions(spark, s, cat, dim, part, ekey, fed) if n_part else None]
-    frames = [f for f in frames if f is not None]
     if not n_whole and not n_part:
         return 0
-    keys = _union([x.select("subject_id", F.lit(b).alias("_all")) for x, b, n in
-                   ((whole, True, n_whole), (part, False, n_part)) if n])
-    v = _union(frames) if frames else None
-    return _write_dimension(spark, s, dim, v, subjects, keys, (whole, n_whole, part, n_part, old, fed))
+
+    def only(df: DataFrame, these: DataFrame, key: str = "subject_id") -> DataFrame:
+        return df.join(these.withColumnRenamed("subject_id", key), key, "left_semi")
+    # (subjects, all their attributes?, candidate values, their current rows from the new history)
+    parts = []
+    if n_whole:
+        parts.append((whole, True, versions(spark, s, cat, dim, whole, ekey),
+                      lambda hist: wide(dim, only(hist, whole), whole)))
+    if n_part:
+        parts.append((part, False, versions(spark, s, cat, dim, part, ekey, fed),
+                      lambda hist: patch(dim, only(old, part, dim.key), only(hist, part), fed)))
+    keys = _union([x.select("subject_id", F.lit(every).alias("_all")) for x, every, _, _ in parts])
+    _write_dimension(spark, s, dim, _union([v for _, _, v, _ in parts if v is not None]), keys,
+                     lambda hist: _union([current(hist) for *_, current in parts]), fed)
+    return n_whole + n_part
 
 
-def _write_dimension(spark: SparkSession, s: Settings, dim: Dimension, v: DataFrame | None, subjects: DataFrame,
-                     keys: DataFrame | None, inc: tuple | None) -> int:
-    """History, conflicts and current rows from the candidate values `v`; `keys` (subject_id,
-    _all): the subjects whose rows are replaced (all their rows, or only the attributes recomputed)."""
+def _write_dimension(spark: SparkSession, s: Settings, dim: Dimension, v: DataFrame | None,
+                     keys: DataFrame | None, current, attributes: set[str] | None = None) -> None:
+    """History and conflicts from the candidate values `v`, and the current rows `current(history)`.
+    `keys` (subject_id, _all): the subjects whose rows are replaced, all of them or (not `_all`) only
+    their rows of `attributes`; None: a full build, every table overwritten."""
     if v is None:  # no candidate at all: an empty history still has its columns
         v = spark.createDataFrame([], "subject_id string, attribute string, value string, rank int, src int, "
                                       "department string, resource string, _batch_id string, valid_from date")
     ranks = sorted({0, 99} | {r.rank for r in v.select("rank").distinct().collect()})
     hist = timeline(v, ranks).withColumn(dim.key, F.col("subject_id")).cache()
     key_first = [dim.key] + list(HISTORY_COLUMNS)
-    recomputed = None if inc is None else inc[5]
-    replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key, keys, recomputed)
+    replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key, keys, attributes)
     conf = conflicts(v, hist).withColumnRenamed("subject_id", dim.key)
-    replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key, keys, recomputed)
-    if inc is None:
-        current = wide(dim, hist, subjects)
-    else:
-        whole, n_whole, part, n_part, old, fed = inc
-        current = _union(([wide(dim, hist.join(whole, "subject_id", "left_semi"), whole)] if n_whole else []) +
-                         ([patch(dim, old.join(part.withColumnRenamed("subject_id", dim.key), dim.key, "left_semi"),
-                                 hist.join(part, "subject_id", "left_semi"), fed)] if n_part else []))
-    replace_subjects(current, lake.path(s, "gold", dim.table), dim.key, keys)
-    n = subjects.count() if inc is None else inc[1] + inc[3]
+    replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key, keys, attributes)
+    replace_subjects(current(hist), lake.path(s, "gold", dim.table), dim.key, keys)
     hist.unpersist()
-    return n
 
 
 # --- models -----------------------------------------------------------------------------------------
@@ -367,28 +368,30 @@ def register_catalogue(spark: SparkSession, cat: Catalogue) -> None:
 
 def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, params: dict,
                 say=lambda msg: None, unchanged: set[str] = frozenset()) -> list[str]:
-    """Every mart, whole (they are small aggregates over gold, portraits and ops), in order; a mart
-    whose every input is in `unchanged` ("schema.table") is left as it is (and stays unchanged for
-    the marts reading it)."""
+    """Every mart, whole (they are small aggregates over gold, portraits and ops), in order. A mart
+    whose every input is in `unchanged` ("schema.table") is not computed; one computed to the rows
+    it already holds is not written. Either way it stays unchanged for the marts reading it.
+    Returns the marts written."""
     from govlake import geo
     register_catalogue(spark, cat)
-    built = []
+    unchanged, written = set(unchanged), []
+
+    def put(df: DataFrame, table: str) -> int:
+        n, wrote = lake.replace_small(df, lake.path(s, "mart", table))
+        (written.append if wrote else lambda t: unchanged.add(f"mart.{t}"))(table)
+        lake.read(spark, lake.path(s, "mart", table)).createOrReplaceTempView(f"mart__{table}")
+        return n
     regions = lake.read(spark, lake.path(s, "silver", "code_region"))
     if regions is not None:  # the map's county tiles, before the marts that colour them
         shapes = geo.rows(geo.layout([tuple(r) for r in regions.select(
             "region_code", "region_name", "city_code", "city_name").collect()]))
-        _overwrite(spark.createDataFrame(shapes, "county_code string, county_name string, city_code string, "
-                                                 "city_name string, polygon string, geojson string"),
-                   s, "mart", "region_shape")
-        built.append("region_shape")
+        put(spark.createDataFrame(shapes, "county_code string, county_name string, city_code string, "
+                                          "city_name string, polygon string, geojson string"), "region_shape")
     if gold.targets:
-        targets = spark.createDataFrame([(i + 1, t.code, t.name_zh, float(t.target), t.unit, t.description)
-                                         for i, t in enumerate(gold.targets)],
-                                        "seq int, code string, name_zh string, target double, unit string, "
-                                        "description string")
-        _overwrite(targets, s, "mart", "kpi_target")
-        built.append("kpi_target")
-    unchanged = set(unchanged)
+        put(spark.createDataFrame([(i + 1, t.code, t.name_zh, float(t.target), t.unit, t.description)
+                                   for i, t in enumerate(gold.targets)],
+                                  "seq int, code string, name_zh string, target double, unit string, description string"),
+            "kpi_target")
     for m in gold.marts:
         inputs = {f"{a}.{b}" for a, b in REF.findall(m.sql)}
         if inputs and inputs <= unchanged and lake.is_table(spark, lake.path(s, "mart", m.table)):
@@ -396,10 +399,10 @@ def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, pa
             unchanged.add(f"mart.{m.table}")
             say(f"mart.{m.table}: 输入未变，保留")
             continue
-        n = build_model(spark, s, m, params, schema="mart")
-        built.append(m.table)
-        say(f"mart.{m.table}: {n} 行")
-    return built
+        t = time.perf_counter()
+        n = put(spark.sql(sql_of(m.sql, **params)), m.table)
+        say(f"mart.{m.table}: {n} 行{'' if m.table in written else '，内容未变'}（{time.perf_counter() - t:.1f}s）")
+    return written
 
 
 # --- the whole downstream build ---------------------------------------------------------------------
@@ -466,14 +469,31 @@ def _changed(before: DataFrame | None, after: DataFrame | None, key: str) -> Dat
     return before.exceptAll(after).unionByName(after.exceptAll(before)).select(F.col(key).alias("subject_id"))
 
 
+def changed_columns(before: DataFrame | None, now: DataFrame | None, key: str) -> set[str]:
+    """The columns in which the rows `now` differ from the rows `before` of the same subjects; every
+    column when a subject gained or lost its row (any reader of the table may see it)."""
+    if now is None:
+        return set() if before is None else set(before.columns)
+    if before is None or before.columns != now.columns:
+        return set(now.columns)
+    others = [c for c in now.columns if c != key]
+    j = before.alias("b").join(now.alias("a"), F.col(f"b.`{key}`") == F.col(f"a.`{key}`"), "full_outer")
+    row = j.agg(F.max(F.col(f"b.`{key}`").isNull() | F.col(f"a.`{key}`").isNull()).alias("__rows"),
+                *[F.max(~F.col(f"b.`{c}`").eqNullSafe(F.col(f"a.`{c}`"))).alias(f"c{i}")
+                  for i, c in enumerate(others)]).first()
+    if row["__rows"]:
+        return set(now.columns)
+    return {c for i, c in enumerate(others) if row[f"c{i}"]}
+
+
 def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
-               before: dict[str, DataFrame | None]) -> dict[str, DataFrame]:
+               before: dict[str, DataFrame | None], now: dict[str, DataFrame | None]) -> dict[str, DataFrame]:
     """The subjects whose portraits read a changed subject (lakehouse/portrait/*.yaml): for a person
     whose golden or credit record changed, the members of the household, the spouse, the entities
     represented and the insured employers; for a changed entity, its legal representative, the
     entities sharing that representative and its employees. Old and new relations both count (a
-    person who moved leaves a household changed too). Plus the named subjects themselves."""
-    now = snapshot(spark, s, named)
+    person who moved leaves a household changed too). Plus the named subjects themselves. `before`
+    and `now`: their snapshots before and after the dimensions were rebuilt."""
     changed = {}
     for subject, _, key in (PERSON, ENTITY):
         frames = [_changed(before[subject], now[subject], key)]
@@ -494,29 +514,50 @@ def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
     rows_e = _union([d.join(ce.withColumnRenamed("subject_id", "entity_id"), "entity_id", "left_semi")
                      .select("rep_id") for d in (before["entity"], now["entity"]) if d is not None])
 
-    def having(df: DataFrame, col: str, keys: DataFrame, out: str) -> DataFrame:
-        return df.join(F.broadcast(keys.select(F.col(keys.columns[0]).alias(col)).where(f"{col} IS NOT NULL")),
-                       col, "left_semi").select(F.col(out).alias("subject_id"))
+    def ids(*frames: DataFrame | None) -> list[str]:  # small: the changed subjects and their relations
+        return sorted({r[0] for f in frames if f is not None for r in f.collect() if r[0] is not None})
 
-    persons = [named["person"], having(dp, "spouse_id", cp, "person_id"), having(dp, "employer_uscc", ce, "person_id")]
-    entities = [named["entity"], having(de, "rep_id", cp, "entity_id")]
+    def having(df: DataFrame, out: str, **keys: list[str]) -> DataFrame:
+        """`out` of the rows whose column k is one of keys[k], for any k: one scan of `df`."""
+        cond = reduce(lambda a, b: a | b, [F.col(k).isin(v) for k, v in keys.items() if v], F.lit(False))
+        return df.where(cond).select(F.col(out).alias("subject_id"))
+    cp_ids, ce_ids = ids(cp), ids(ce)
+    households = ids(rows_p.select("household_id")) if rows_p is not None else []
+    reps = ids(rows_e) if rows_e is not None else []
+    persons = [named["person"], having(dp, "person_id", spouse_id=cp_ids, employer_uscc=ce_ids, household_id=households),
+               spark.createDataFrame([(x,) for x in reps], "subject_id string")]
     if rows_p is not None:
-        persons += [having(dp, "household_id", rows_p.select("household_id"), "person_id"),
-                    rows_p.select(F.col("spouse_id").alias("subject_id"))]
-    if rows_e is not None:
-        persons.append(rows_e.select(F.col("rep_id").alias("subject_id")))
-        entities.append(having(de, "rep_id", rows_e, "entity_id"))
+        persons.append(rows_p.select(F.col("spouse_id").alias("subject_id")))
+    entities = [named["entity"], having(de, "entity_id", rep_id=sorted(set(cp_ids) | set(reps)))]
     insured = lake.read(spark, lake.path(s, "gold", "fct_social_insurance"))
     if insured is not None:
-        entities.append(having(insured.where("status = '正常参保'"), "person_id", cp, "employer_id"))
+        entities.append(having(insured.where("status = '正常参保'"), "employer_id", person_id=cp_ids))
     return {"person": _union(persons).where("subject_id IS NOT NULL").distinct().localCheckpoint(),
             "entity": _union(entities).where("subject_id IS NOT NULL").distinct().localCheckpoint()}
+
+
+def unchanged_silver(spark: SparkSession, s: Settings, cat: Catalogue, state: DataFrame,
+                     new_resources: set[str]) -> set[str]:
+    """The silver tables ("silver.x") unchanged since the last build: those of the resources not
+    delivered (a batch of a resource no longer in the catalogue counts as delivering everything), and
+    the code tables, written once when absent (jobs/ingest.write_code_tables), if they last changed
+    before the previous build finished."""
+    if not new_resources <= set(cat.resources):
+        return set()
+    delivered = {cat.resources[r].silver_table for r in new_resources}
+    out = {f"silver.{r.silver_table}{h}" for r in cat.resources.values() if r.silver_table not in delivered
+           for h in ("", "_history")}
+    last_built = state.agg(F.max("built_at")).first()[0]
+    for table in lake_tables(s, "silver"):
+        changed_at = lake.last_commit(spark, lake.path(s, "silver", table)) if table.startswith("code_") else None
+        if changed_at is not None and last_built is not None and changed_at < last_built:
+            out.add(f"silver.{table}")
+    return out
 
 
 def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bool = False) -> dict:
     """OneID, golden dimensions, models and portraits for every batch published since the last run.
     Returns what was built (for the progress output and the benchmark)."""
-    import time
     from govlake import catalogue, goldspec
     from jobs import oneid, portrait
     cat = cat or catalogue.load()
@@ -556,6 +597,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     linked = oneid.build(spark, s, cat, gold, batches if incremental else None,
                          new_resources if incremental else None)
     ekey = oneid.entity_key(spark, s)
+    stable = unchanged_silver(spark, s, cat, state, new_resources) if incremental else set()
     t = lap("oneid", t)
     named = touched_subjects(spark, s, cat, gold, batches, new_resources, ekey, linked["relinked"]) \
         if incremental else {}
@@ -568,9 +610,11 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     # other. A full build runs them in turn, so only one 1 M-subject shuffle is in memory at a time.
     relinked = spark.createDataFrame([(e,) for e in linked["relinked"]], "subject_id string")
 
+    updated: dict[str, int] = {}
+
     def one_dimension(subject: str, dim: Dimension) -> None:
-        n = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, new_resources,
-                            relinked if subject == "entity" else None, before.get(subject))
+        n = updated[subject] = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, new_resources,
+                                               relinked if subject == "entity" else None, before.get(subject))
         say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行")
     with ThreadPoolExecutor(2 if incremental else 1) as pool:
         list(pool.map(one_dimension, *zip(*gold.dimensions.items())))
@@ -585,7 +629,19 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         rebuilt.add(model.table)
         say(f"gold.{model.table}: {n} 行")
     t = lap("models", t)
-    touched = neighbours(spark, s, named, before) if incremental else {}
+    now = snapshot(spark, s, named) if incremental else {}
+    touched = neighbours(spark, s, named, before, now) if incremental else {}
+    changes = None
+    if incremental:  # what this build changed in gold and silver, for the portraits (jobs/portrait.py)
+        changes = {f"silver.{t}": None for t in lake_tables(s, "silver") if f"silver.{t}" not in stable}
+        changes |= {f"gold.{t}": None for t in ("person_link", "entity_link", *oneid.REGISTRY.values())}
+        changes |= {f"gold.{t}": None for t in rebuilt}
+        for subject, table, key in (PERSON, ENTITY):
+            if updated.get(subject):
+                changes[f"gold.{table}"] = changed_columns(before[subject], now[subject], key)
+                changes[f"gold.{table}_history"] = changes[f"gold.{table}_conflict"] = None
+        say("本次变更：" + "；".join(f"{t}（{'全部列' if c is None else '、'.join(sorted(c))}）"
+                                 for t, c in sorted(changes.items()) if c is None or c))
     counts = {k: v.count() for k, v in touched.items()}
     if incremental:
         say(f"连同同户成员、配偶、法定代表人、雇主与员工，画像更新 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
@@ -594,7 +650,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
 
     def one_tagset(subject: str) -> None:
         ts = gold.tagsets[subject]
-        n = portrait.build(spark, s, gold, subject, params, touched.get(subject))
+        n = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
         say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象")
     with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
         list(pool.map(one_tagset, gold.tagsets))
@@ -602,13 +658,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     t = lap("portraits", t)
     register_views(spark, s, cat, gold)
     # Unchanged by an incremental build: the models it did not rebuild, the resources not delivered.
-    # (A batch of a resource no longer in the catalogue still counts as delivered: nothing is kept.)
-    unchanged: set[str] = set()
-    if incremental and new_resources <= set(cat.resources):
-        delivered = {cat.resources[r].silver_table for r in new_resources}
-        unchanged = {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} | \
-            {f"silver.{r.silver_table}{h}" for r in cat.resources.values() if r.silver_table not in delivered
-             for h in ("", "_history")}
+    unchanged = stable | {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} if incremental else set()
     marts = build_marts(spark, s, cat, gold, params, say, unchanged)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \

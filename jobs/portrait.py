@@ -7,17 +7,22 @@ one wide row (portrait.<table>: the key plus one column per tag, commented with 
 portrait.tag_dictionary describes every tag.
 
 Incremental: with the subjects a delivery touched, every base is semi-joined to them (Spark pushes
-that below the aggregations), and only their rows are replaced.
+that below the aggregations), and only their rows are replaced. Of a touched subject that already
+has a row, only the tags whose inputs the build changed are recomputed (`stale`); the others keep
+their stored values, and a base no recomputed tag reads is not read at all.
 """
 from __future__ import annotations
+
+import dataclasses
+import re
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from govlake import lake
 from govlake.config import Settings
-from govlake.goldspec import VALUE_TYPES, Gold, TagSet
-from jobs.gold import replace_subjects, sql_of
+from govlake.goldspec import VALUE_TYPES, Gold, Tag, TagSet
+from jobs.gold import REF, replace_subjects, sql_of
 
 SENSITIVITY = {1: "公开", 2: "内部", 3: "敏感", 4: "高度敏感"}
 SUBJECT_ZH = {"person": "自然人", "entity": "法人"}
@@ -39,6 +44,47 @@ def query(ts: TagSet, params: dict, touched: str | None = None) -> str:
     return "SELECT " + ",\n  ".join(cols) + "\nFROM " + "\n".join(parts)
 
 
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+STAR = re.compile(r"\bSELECT\s+\*|\w\.\*", re.IGNORECASE)
+PASSTHROUGH = re.compile(r"^\s*SELECT\s+\*\s+FROM\s+(gold|silver)\.(\w+)\s*$", re.IGNORECASE)
+TRACKED = ("gold", "silver")  # the schemas whose every change an incremental build reports
+
+
+def stale(ts: TagSet, changes: dict[str, set[str] | None]) -> list[Tag]:
+    """The tags whose values may change with `changes` ({"schema.table": the columns changed, or
+    None for any}; a gold or silver table absent did not change). A base is stale when it reads a
+    changed column (by name: any identifier of its SQL), a changed table with `*`, or a table outside
+    gold and silver; a plain `SELECT * FROM t` base passes t's changed columns through. A tag is stale
+    when it reads a stale column of a base; date-relative ones (`${as_of}`, in the tag or its base)
+    always are."""
+    bases: dict[str, set[str] | None] = {}
+    for name, sql in ts.bases.items():
+        reads = {f"{a}.{b}" for a, b in REF.findall(sql)}
+        hit = [changes[t] for t in reads if t in changes]
+        if "${" in sql or any(t.split(".")[0] not in TRACKED for t in reads):
+            bases[name] = None
+        elif (m := PASSTHROUGH.match(sql)) and hit:
+            bases[name] = changes[f"{m[1].lower()}.{m[2]}"]
+        elif any(c is None for c in hit) or (hit and STAR.search(sql)) or any(set(WORD.findall(sql)) & c for c in hit):
+            bases[name] = None
+    out = []
+    for t in ts.tags:
+        refs = re.findall(r"\b([A-Za-z_]\w*)\.`?([A-Za-z_]\w*)", t.sql)
+        if "${" in t.sql or any(b in bases and (bases[b] is None or c in bases[b]) for b, c in refs):
+            out.append(t)
+    return out
+
+
+def recompute(spark: SparkSession, ts: TagSet, params: dict, view: str, old: DataFrame, tags: list[Tag]) -> DataFrame:
+    """Rows of the subjects in `view`, all of which have `old` rows (the key and every tag but
+    `tags`): `tags` computed (from the first base and the bases they read), the others as stored."""
+    used = {b for t in tags for b in re.findall(r"\b([A-Za-z_]\w*)\.", t.sql) if b in ts.bases}
+    first = next(iter(ts.bases))
+    part = dataclasses.replace(ts, bases={n: q for n, q in ts.bases.items() if n == first or n in used},
+                               tags=tuple(tags))
+    return spark.sql(query(part, params, view)).join(old, ts.key).select(ts.key, *[f"`{t.code}`" for t in ts.tags])
+
+
 def dictionary(gold: Gold) -> list[dict]:
     rows = []
     for subject, ts in gold.tagsets.items():
@@ -54,21 +100,39 @@ def write_dictionary(spark: SparkSession, s: Settings, gold: Gold) -> None:
     df = spark.createDataFrame(dictionary(gold), "subject string, table string, seq int, code string, "
                                "name_zh string, category string, value_type string, sensitivity int, "
                                "sensitivity_zh string, definition string, description string")
-    loc = lake.path(s, "portrait", "tag_dictionary")
-    lake.annotate(df, loc).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(loc)
+    lake.replace_small(df, lake.path(s, "portrait", "tag_dictionary"))  # written only when a definition changed
 
 
 def build(spark: SparkSession, s: Settings, gold: Gold, subject: str, params: dict,
-          touched: DataFrame | None = None) -> int:
+          touched: DataFrame | None = None, changes: dict[str, set[str] | None] | None = None) -> int:
+    """Full (no `touched`): every subject. Incremental: the `touched` subjects; with `changes` (what
+    the build changed, see `stale`), those with a stored row recompute only the stale tags."""
     ts = gold.tagsets[subject]
+    loc = lake.path(s, "portrait", ts.table)
     view = None
     if touched is not None:  # one view per subject: the two tag sets may be built at once
         view = f"__touched_{subject}"
         touched.select("subject_id").distinct().createOrReplaceTempView(view)
+    df = None
+    todo = stale(ts, changes) if touched is not None and changes is not None else ts.tags
+    old = lake.read(spark, loc) if len(todo) < len(ts.tags) else None
+    if old is not None and {ts.key, *(t.code for t in ts.tags)} <= set(old.columns):
+        fresh = {t.code for t in todo}
+        old = old.select(ts.key, *[f"`{t.code}`" for t in ts.tags if t.code not in fresh]) \
+            .join(spark.table(view).withColumnRenamed("subject_id", ts.key), ts.key, "left_semi").localCheckpoint()
+        old.select(F.col(ts.key).alias("subject_id")).createOrReplaceTempView(f"{view}_kept")
+        df = recompute(spark, ts, params, f"{view}_kept", old, list(todo))
+        new_ones = spark.table(view).join(old.select(F.col(ts.key).alias("subject_id")), "subject_id",
+                                          "left_anti").localCheckpoint()
+        if new_ones.count():  # no stored row: every tag
+            new_ones.createOrReplaceTempView(f"{view}_new")
+            df = df.unionByName(spark.sql(query(ts, params, f"{view}_new")))
+        print(f"[govlake] portrait.{ts.table}: 重算 {len(todo)} 个标签（其余 {len(ts.tags) - len(todo)} 个输入未变，沿用）",
+              flush=True)
+    if df is None:
+        df = spark.sql(query(ts, params, view))
     # `_as_of`: the data date the date-relative tags (ages, "in the last 30 days") were computed for.
     # An incremental build moves it only for the subjects it recomputes (docs/decisions.md).
-    df = spark.sql(query(ts, params, view)).withColumn("_computed_at", F.current_timestamp()) \
-        .withColumn("_as_of", F.expr(params["as_of"]))
-    loc = lake.path(s, "portrait", ts.table)
+    df = df.withColumn("_computed_at", F.current_timestamp()).withColumn("_as_of", F.expr(params["as_of"]))
     replace_subjects(df, loc, ts.key, touched)
     return spark.read.format("delta").load(loc).count() if touched is None else touched.count()
