@@ -143,22 +143,42 @@ def entity_ids(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, bat
 
 def update_registries(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
                       batches: list[str] | None = None, resources: set[str] | None = None) -> None:
-    """Full: every valid ID in silver. Incremental: merge the new batches' IDs in. A registry only
-    grows: an (ID, name) pair once seen stays known; the region kept is the greatest seen."""
-    from delta.tables import DeltaTable
+    """Full: every valid ID in silver. Incremental: the new batches' IDs are added. A registry only
+    grows: an (ID, name) pair once seen stays known (a missing name is a value too); the region kept
+    is the greatest seen."""
     for subject, frame, keys in (("person", person_ids(spark, s, cat, gold, batches, resources), ["person_id", "name"]),
                                  ("entity", entity_ids(spark, s, cat, gold, batches, resources), ["entity_id"])):
         loc = lake.path(s, "gold", REGISTRY[subject])
         if batches is None or not lake.is_table(spark, loc):
             lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
                 .option("overwriteSchema", "true").save(loc)
-            continue
-        m = DeltaTable.forPath(spark, loc).alias("t").merge(
-            frame.alias("s"), " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys))
-        if subject == "person":
-            m = m.whenMatchedUpdate(condition="s.region > t.region OR (t.region IS NULL AND s.region IS NOT NULL)",
-                                    set={"region": "s.region"})
-        m.whenNotMatchedInsertAll().execute()
+        else:
+            _grow(frame, loc, keys, "region" if subject == "person" else None)
+
+
+def _grow(delivered: DataFrame, loc: str, keys: list[str], greatest: str | None) -> None:
+    """Add the delivered keys a registry lacks, and raise `greatest` where a delivered value is
+    greater. The delivered keys are few and the registry holds every subject: they are broadcast
+    into one scan of it, which finds the stored rows they meet; a MERGE would shuffle the registry."""
+    spark = delivered.sparkSession
+    d = delivered.localCheckpoint()
+    reg = lake.read(spark, loc)
+    on = lambda a, b: reduce(lambda x, y: x & y, [F.col(f"{a}.`{k}`").eqNullSafe(F.col(f"{b}.`{k}`"))  # noqa: E731
+                                                 for k in keys])
+    seen = reg.alias("r").join(F.broadcast(d.select(*keys)).alias("d"), on("r", "d"), "left_semi").localCheckpoint()
+    new = d.alias("d").join(seen.alias("r"), on("d", "r"), "left_anti").select(*reg.columns).localCheckpoint()
+    if new.take(1):
+        new.write.format("delta").mode("append").save(loc)
+    if greatest is None:
+        return
+    g = F.col(f"d.`{greatest}`")
+    better = d.alias("d").join(seen.alias("r"), on("d", "r")) \
+        .where((g > F.col(f"r.`{greatest}`")) | (F.col(f"r.`{greatest}`").isNull() & g.isNotNull())) \
+        .select(*[F.col(f"d.`{k}`") for k in keys], g)
+    if better.take(1):
+        from delta.tables import DeltaTable
+        DeltaTable.forPath(spark, loc).alias("t").merge(better.alias("s"), " AND ".join(
+            f"t.`{k}` <=> s.`{k}`" for k in keys)).whenMatchedUpdate(set={greatest: f"s.`{greatest}`"}).execute()
 
 
 def known_persons(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
