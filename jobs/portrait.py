@@ -48,6 +48,12 @@ WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 STAR = re.compile(r"\bSELECT\s+\*|\w\.\*", re.IGNORECASE)
 PASSTHROUGH = re.compile(r"^\s*SELECT\s+\*\s+FROM\s+(gold|silver)\.(\w+)\s*$", re.IGNORECASE)
 TRACKED = ("gold", "silver")  # the schemas whose every change an incremental build reports
+COLUMN = re.compile(r"\b([A-Za-z_]\w*)\.`?([A-Za-z_]\w*)")
+
+
+def columns_read(ts: TagSet, tag: Tag) -> set[tuple[str, str]]:
+    """(base, column) of each base column a tag reads."""
+    return {(b, c) for b, c in COLUMN.findall(tag.sql) if b in ts.bases}
 
 
 def stale(ts: TagSet, changes: dict[str, set[str] | None]) -> list[Tag]:
@@ -69,8 +75,7 @@ def stale(ts: TagSet, changes: dict[str, set[str] | None]) -> list[Tag]:
             bases[name] = None
     out = []
     for t in ts.tags:
-        refs = re.findall(r"\b([A-Za-z_]\w*)\.`?([A-Za-z_]\w*)", t.sql)
-        if "${" in t.sql or any(b in bases and (bases[b] is None or c in bases[b]) for b, c in refs):
+        if "${" in t.sql or any(b in bases and (bases[b] is None or c in bases[b]) for b, c in columns_read(ts, t)):
             out.append(t)
     return out
 
@@ -78,7 +83,7 @@ def stale(ts: TagSet, changes: dict[str, set[str] | None]) -> list[Tag]:
 def recompute(spark: SparkSession, ts: TagSet, params: dict, view: str, old: DataFrame, tags: list[Tag]) -> DataFrame:
     """Rows of the subjects in `view`, all of which have `old` rows (the key and every tag but
     `tags`): `tags` computed (from the first base and the bases they read), the others as stored."""
-    used = {b for t in tags for b in re.findall(r"\b([A-Za-z_]\w*)\.", t.sql) if b in ts.bases}
+    used = {b for t in tags for b, _ in columns_read(ts, t)}
     first = next(iter(ts.bases))
     part = dataclasses.replace(ts, bases={n: q for n, q in ts.bases.items() if n == first or n in used},
                                tags=tuple(tags))
