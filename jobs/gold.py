@@ -21,6 +21,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
+from typing import NamedTuple
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -449,94 +450,109 @@ def touched_subjects(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gol
 
 
 PERSON, ENTITY = ("person", "dim_person", "person_id"), ("entity", "dim_legal_entity", "entity_id")
+PERSON_ENTITY = (PERSON, ENTITY)
 CREDIT_SUBJECT = {"person": "自然人", "entity": "法人"}
 
 
-def snapshot(spark: SparkSession, s: Settings, named: dict[str, DataFrame]) -> dict[str, DataFrame | None]:
-    """The named subjects' golden rows and credit rows as they are now."""
+def snapshot(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
+             kept: dict[str, DataFrame | None] | None = None) -> dict[str, DataFrame | None]:
+    """The named subjects' golden rows ("person", "entity") and credit rows ("credit") as they are
+    now; `kept`: snapshots taken before of tables not written since (not read again)."""
+    kept = kept or {}
     out: dict[str, DataFrame | None] = {}
-    for subject, table, key in (PERSON, ENTITY):
+    for subject, table, key in (*PERSON_ENTITY, ("credit", "dim_credit", "subject_id")):
+        if subject in kept:
+            out[subject] = kept[subject]
+            continue
         df = lake.read(spark, lake.path(s, "gold", table))
+        who = named["person"].unionByName(named["entity"]) if subject == "credit" else named[subject]
         out[subject] = None if df is None else \
-            df.join(named[subject].withColumnRenamed("subject_id", key), key, "left_semi").localCheckpoint()
-    credit = lake.read(spark, lake.path(s, "gold", "dim_credit"))
-    out["credit"] = None if credit is None else credit.join(
-        named["person"].unionByName(named["entity"]), "subject_id", "left_semi").localCheckpoint()
+            df.join(who.withColumnRenamed("subject_id", key), key, "left_semi").localCheckpoint()
     return out
 
 
-def _changed(before: DataFrame | None, after: DataFrame | None, key: str) -> DataFrame | None:
-    if after is None:
-        return None
-    if before is None:
-        return after.select(F.col(key).alias("subject_id"))
-    before = before.select(*after.columns)
-    return before.exceptAll(after).unionByName(after.exceptAll(before)).select(F.col(key).alias("subject_id"))
+class Diff(NamedTuple):
+    """How the named subjects' rows changed in a build: the subjects whose rows differ (gained, lost or
+    changed), the columns that differ (every column when a subject gained or lost its row: any reader
+    of the table may see it) and the values of the `carry` columns before and after."""
+    subjects: list[str]
+    columns: set[str]
+    carried: dict[str, set[str]]
 
 
-def changed_columns(before: DataFrame | None, now: DataFrame | None, key: str) -> set[str]:
-    """The columns in which the rows `now` differ from the rows `before` of the same subjects; every
-    column when a subject gained or lost its row (any reader of the table may see it)."""
-    if now is None:
-        return set() if before is None else set(before.columns)
-    if before is None or before.columns != now.columns:
-        return set(now.columns)
-    others = [c for c in now.columns if c != key]
-    j = before.alias("b").join(now.alias("a"), F.col(f"b.`{key}`") == F.col(f"a.`{key}`"), "full_outer")
-    row = j.agg(F.max(F.col(f"b.`{key}`").isNull() | F.col(f"a.`{key}`").isNull()).alias("__rows"),
-                *[F.max(~F.col(f"b.`{c}`").eqNullSafe(F.col(f"a.`{c}`"))).alias(f"c{i}")
-                  for i, c in enumerate(others)]).first()
-    if row["__rows"]:
-        return set(now.columns)
-    return {c for i, c in enumerate(others) if row[f"c{i}"]}
+def diff(before: DataFrame | None, now: DataFrame | None, key: str, carry: tuple[str, ...] = ()) -> Diff:
+    """Compares two snapshots of the same subjects (one row per `key`) in one join, collected: the
+    snapshots hold only the subjects a delivery named."""
+    if now is None and before is None:
+        return Diff([], set(), {c: set() for c in carry})
+    now = now if now is not None else before.limit(0)
+    before = before if before is not None else now.limit(0)
+    same = before.columns == now.columns
+    others = [c for c in now.columns if c != key] if same else []
+    b, a = (lambda c: F.col(f"b.`{c}`")), (lambda c: F.col(f"a.`{c}`"))
+    row = b(key).isNull() | a(key).isNull() | F.lit(not same)
+    cols = F.filter(F.array(*[F.when(~b(c).eqNullSafe(a(c)), F.lit(c)) for c in others], F.lit(None).cast("string")),
+                    lambda x: x.isNotNull())
+    j = before.alias("b").join(now.alias("a"), b(key) == a(key), "full_outer")
+    rows = j.select(F.coalesce(b(key), a(key)).alias("__key"), row.alias("__row"), cols.alias("__cols"),
+                    *[x(c).alias(f"{side}{i}") for i, c in enumerate(carry) for side, x in (("b", b), ("a", a))]) \
+        .where("__row OR size(__cols) > 0").collect()
+    columns = set(now.columns) if any(r["__row"] for r in rows) else {c for r in rows for c in r["__cols"]}
+    carried = {c: {r[f"{side}{i}"] for r in rows for side in "ba"} - {None} for i, c in enumerate(carry)}
+    return Diff(sorted({r["__key"] for r in rows}), columns, carried)
 
 
-def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
-               before: dict[str, DataFrame | None], now: dict[str, DataFrame | None]) -> dict[str, DataFrame]:
+CARRY = {"person": ("household_id", "spouse_id"), "entity": ("rep_id",)}
+
+
+def diffs(before: dict[str, DataFrame | None], now: dict[str, DataFrame | None]) -> dict[str, Diff]:
+    """The dimensions' diffs ("person", "entity") and the credit records' ("person_credit", ...)."""
+    out = {}
+    for subject, _, key in (PERSON, ENTITY):
+        out[subject] = diff(before[subject], now[subject], key, CARRY[subject])
+        typed = lambda d: None if d is None else d.where(f"subject_type = '{CREDIT_SUBJECT[subject]}'")  # noqa: E731
+        out[f"{subject}_credit"] = diff(typed(before["credit"]), typed(now["credit"]), "subject_id")
+    return out
+
+
+def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame], before: dict[str, DataFrame | None],
+               now: dict[str, DataFrame | None], changed: dict[str, Diff]) -> dict[str, DataFrame]:
     """The subjects whose portraits read a changed subject (lakehouse/portrait/*.yaml): for a person
     whose golden or credit record changed, the members of the household, the spouse, the entities
     represented and the insured employers; for a changed entity, its legal representative, the
     entities sharing that representative and its employees. Old and new relations both count (a
     person who moved leaves a household changed too). Plus the named subjects themselves. `before`
-    and `now`: their snapshots before and after the dimensions were rebuilt."""
-    changed = {}
-    for subject, _, key in (PERSON, ENTITY):
-        frames = [_changed(before[subject], now[subject], key)]
-        if now["credit"] is not None:
-            c_before = before["credit"].where(f"subject_type = '{CREDIT_SUBJECT[subject]}'") \
-                if before["credit"] is not None else None
-            frames.append(_changed(c_before, now["credit"].where(f"subject_type = '{CREDIT_SUBJECT[subject]}'"),
-                                   "subject_id"))
-        frames = [f for f in frames if f is not None]
-        changed[subject] = (_union(frames).distinct() if frames else named[subject].limit(0)).localCheckpoint()
+    and `now`: their snapshots before and after the dimensions were rebuilt; `changed`: diffs()."""
     dp = lake.read(spark, lake.path(s, "gold", "dim_person"))
     de = lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
     if dp is None or de is None:
         return named
-    cp, ce = changed["person"], changed["entity"]
-    rows_p = _union([d.join(cp.withColumnRenamed("subject_id", "person_id"), "person_id", "left_semi")
-                     .select("household_id", "spouse_id") for d in (before["person"], now["person"]) if d is not None])
-    rows_e = _union([d.join(ce.withColumnRenamed("subject_id", "entity_id"), "entity_id", "left_semi")
-                     .select("rep_id") for d in (before["entity"], now["entity"]) if d is not None])
-
-    def ids(*frames: DataFrame | None) -> list[str]:  # small: the changed subjects and their relations
-        return sorted({r[0] for f in frames if f is not None for r in f.collect() if r[0] is not None})
+    relations = {subject: {c: set(v) for c, v in changed[subject].carried.items()} for subject in ("person", "entity")}
+    for subject, _, key in (PERSON, ENTITY):
+        # A subject whose credit record alone changed: its relations from the snapshots (rare, small).
+        only = sorted(set(changed[f"{subject}_credit"].subjects) - set(changed[subject].subjects))
+        for snap in (before[subject], now[subject]):
+            if only and snap is not None:
+                for r in snap.where(F.col(key).isin(only)).select(*CARRY[subject]).collect():
+                    for c in CARRY[subject]:
+                        relations[subject][c].add(r[c])
+    cp = sorted(set(changed["person"].subjects) | set(changed["person_credit"].subjects))
+    ce = sorted(set(changed["entity"].subjects) | set(changed["entity_credit"].subjects))
+    households = sorted(relations["person"]["household_id"] - {None})
+    spouses = sorted(relations["person"]["spouse_id"] - {None})
+    reps = sorted(relations["entity"]["rep_id"] - {None})
 
     def having(df: DataFrame, out: str, **keys: list[str]) -> DataFrame:
         """`out` of the rows whose column k is one of keys[k], for any k: one scan of `df`."""
         cond = reduce(lambda a, b: a | b, [F.col(k).isin(v) for k, v in keys.items() if v], F.lit(False))
         return df.where(cond).select(F.col(out).alias("subject_id"))
-    cp_ids, ce_ids = ids(cp), ids(ce)
-    households = ids(rows_p.select("household_id")) if rows_p is not None else []
-    reps = ids(rows_e) if rows_e is not None else []
-    persons = [named["person"], having(dp, "person_id", spouse_id=cp_ids, employer_uscc=ce_ids, household_id=households),
-               spark.createDataFrame([(x,) for x in reps], "subject_id string")]
-    if rows_p is not None:
-        persons.append(rows_p.select(F.col("spouse_id").alias("subject_id")))
-    entities = [named["entity"], having(de, "entity_id", rep_id=sorted(set(cp_ids) | set(reps)))]
+    listed = lambda xs: spark.createDataFrame([(x,) for x in xs], "subject_id string")  # noqa: E731
+    persons = [named["person"], having(dp, "person_id", spouse_id=cp, employer_uscc=ce, household_id=households),
+               listed(sorted(set(reps) | set(spouses)))]
+    entities = [named["entity"], having(de, "entity_id", rep_id=sorted(set(cp) | set(reps)))]
     insured = lake.read(spark, lake.path(s, "gold", "fct_social_insurance"))
     if insured is not None:
-        entities.append(having(insured.where("status = '正常参保'"), "employer_id", person_id=cp_ids))
+        entities.append(having(insured.where("status = '正常参保'"), "employer_id", person_id=cp))
     return {"person": _union(persons).where("subject_id IS NOT NULL").distinct().localCheckpoint(),
             "entity": _union(entities).where("subject_id IS NOT NULL").distinct().localCheckpoint()}
 
@@ -634,16 +650,18 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         rebuilt.add(model.table)
         say(f"gold.{model.table}: {n} 行")
     t = lap("models", t)
-    now = snapshot(spark, s, named) if incremental else {}
-    touched = neighbours(spark, s, named, before, now) if incremental else {}
+    written = {"person": updated.get("person"), "entity": updated.get("entity"), "credit": "dim_credit" in rebuilt}
+    now = snapshot(spark, s, named, {k: before[k] for k, w in written.items() if not w}) if incremental else {}
+    changed = diffs(before, now) if incremental else {}
+    touched = neighbours(spark, s, named, before, now, changed) if incremental else {}
     changes = None
     if incremental:  # what this build changed in gold and silver, for the portraits (jobs/portrait.py)
         changes = {f"silver.{t}": None for t in lake_tables(s, "silver") if f"silver.{t}" not in stable}
         changes |= {f"gold.{t}": None for t in ("person_link", "entity_link", *oneid.REGISTRY.values())}
         changes |= {f"gold.{t}": None for t in rebuilt}
-        for subject, table, key in (PERSON, ENTITY):
+        for subject, table, _ in (PERSON, ENTITY):
             if updated.get(subject):
-                changes[f"gold.{table}"] = changed_columns(before[subject], now[subject], key)
+                changes[f"gold.{table}"] = changed[subject].columns
                 changes[f"gold.{table}_history"] = changes[f"gold.{table}_conflict"] = None
         say("本次变更：" + "；".join(f"{t}（{'全部列' if c is None else '、'.join(sorted(c))}）"
                                  for t, c in sorted(changes.items()) if c is None or c))

@@ -111,6 +111,23 @@ def test_authority_wins_gaps_are_filled_and_disagreements_and_history_kept(spark
         [("A", "张叁", "张三", "renshe")]                                  # derived values are not conflicts
 
 
+def test_a_build_diff_names_the_changed_subjects_columns_and_relations(spark):
+    from jobs import gold
+    schema = "person_id string, name string, household_id string, spouse_id string"
+    before = spark.createDataFrame([("A", "张三", "H1", None), ("B", "李四", "H2", "C"), ("D", None, "H3", None)], schema)
+    now = spark.createDataFrame([("A", "张三", "H9", None), ("B", "李四", "H2", "C"), ("D", None, "H3", None),
+                                 ("E", "王五", "H4", None)], schema)
+    d = gold.diff(before, now, "person_id", ("household_id", "spouse_id"))
+    assert d.subjects == ["A", "E"] and d.columns == set(now.columns)          # E gained its row: every column
+    assert d.carried == {"household_id": {"H1", "H9", "H4"}, "spouse_id": set()}
+    d = gold.diff(before, now.where("person_id != 'E'"), "person_id", ("spouse_id",))
+    assert (d.subjects, d.columns, d.carried) == (["A"], {"household_id"}, {"spouse_id": set()})
+    nameless = now.where("person_id != 'E'").selectExpr("person_id", "'x' AS name", "household_id", "spouse_id")
+    assert gold.diff(before, nameless, "person_id").columns == {"name", "household_id"}   # NULL -> 'x' counts
+    assert gold.diff(before, before, "person_id") == gold.Diff([], set(), {})
+    assert gold.diff(None, None, "person_id").subjects == []
+
+
 def test_entity_status_history_answers_as_of_queries(built, spark, settings):
     hist = _table(spark, settings, "gold", "dim_legal_entity_history").where("attribute = 'status'")
     changed = hist.groupBy("entity_id").count().where("count > 1").select("entity_id")
