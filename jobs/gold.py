@@ -450,7 +450,7 @@ def touched_subjects(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gol
 
 
 PERSON, ENTITY = ("person", "dim_person", "person_id"), ("entity", "dim_legal_entity", "entity_id")
-PERSON_ENTITY = (PERSON, ENTITY)
+CREDIT = ("credit", "dim_credit", "subject_id")
 CREDIT_SUBJECT = {"person": "自然人", "entity": "法人"}
 
 
@@ -460,7 +460,7 @@ def snapshot(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
     now; `kept`: snapshots taken before of tables not written since (not read again)."""
     kept = kept or {}
     out: dict[str, DataFrame | None] = {}
-    for subject, table, key in (*PERSON_ENTITY, ("credit", "dim_credit", "subject_id")):
+    for subject, table, key in (PERSON, ENTITY, CREDIT):
         if subject in kept:
             out[subject] = kept[subject]
             continue

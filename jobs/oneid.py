@@ -11,7 +11,7 @@ across batches by construction. What needs linking:
 
 Everything is Spark SQL. Known persons and entities are kept as registries (gold.person_registry,
 gold.entity_registry). A full build derives everything from silver and the quarantine; an
-incremental one reads only what the new batches brought: their valid IDs are merged into the
+incremental one reads only what the new batches brought: their valid IDs are added to the
 registries, their quarantined rows and their resources' mentions replace the older ones in the
 mention set, and every mention still not directly keyed is linked again against the registries
 (the link tables are as small as the quarantine, so linking them whole is cheap; reading the whole
