@@ -38,7 +38,7 @@ def one_percent_delivery(spark, s, day: dt.date, seed: int) -> int:
     people = persons.select("person_id", "name").orderBy("person_id").sample(fraction=min(1.0, 3 * n / max(persons.count(), 1)),
                                                                               seed=seed).limit(n).collect()
     employers = [r.entity_id for r in lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
-                 .where("entity_kind = '企业'").select("entity_id").limit(5000).collect()]
+                 .where("entity_kind = '企业'").select("entity_id").orderBy("entity_id").limit(5000).collect()]
     rng = random.Random(seed)
     folder = Path(s.landing) / "renshe" / "employment" / f"{day:%Y%m%d}-001"
     w = DeliveryWriter(folder, "employment", "jsonl", "utf-8", ["sfzh", "xm", "ygdwdm", "djlx", "djrq"])

@@ -527,13 +527,15 @@ def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame], be
     de = lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
     if dp is None or de is None:
         return named
+    listed = lambda xs: spark.createDataFrame([(x,) for x in xs], "subject_id string")  # noqa: E731
     relations = {subject: {c: set(v) for c, v in changed[subject].carried.items()} for subject in ("person", "entity")}
     for subject, _, key in (PERSON, ENTITY):
         # A subject whose credit record alone changed: its relations from the snapshots (rare, small).
         only = sorted(set(changed[f"{subject}_credit"].subjects) - set(changed[subject].subjects))
         for snap in (before[subject], now[subject]):
             if only and snap is not None:
-                for r in snap.where(F.col(key).isin(only)).select(*CARRY[subject]).collect():
+                for r in snap.join(listed(only).withColumnRenamed("subject_id", key), key, "left_semi") \
+                        .select(*CARRY[subject]).collect():
                     for c in CARRY[subject]:
                         relations[subject][c].add(r[c])
     cp = sorted(set(changed["person"].subjects) | set(changed["person_credit"].subjects))
@@ -543,10 +545,17 @@ def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame], be
     reps = sorted(relations["entity"]["rep_id"] - {None})
 
     def having(df: DataFrame, out: str, **keys: list[str]) -> DataFrame:
-        """`out` of the rows whose column k is one of keys[k], for any k: one scan of `df`."""
-        cond = reduce(lambda a, b: a | b, [F.col(k).isin(v) for k, v in keys.items() if v], F.lit(False))
-        return df.where(cond).select(F.col(out).alias("subject_id"))
-    listed = lambda xs: spark.createDataFrame([(x,) for x in xs], "subject_id string")  # noqa: E731
+        """`out` of the rows whose column k is one of keys[k], for any k: one scan of `df`, each row
+        unfolded into (k, value) pairs and semi-joined to the broadcast keys. Not `isin`: an IN list
+        of thousands of literals costs Catalyst more than the scan (each literal a py4j call, then
+        analysed and optimised)."""
+        keys = {k: v for k, v in keys.items() if v}
+        if not keys:
+            return listed([])
+        wanted = spark.createDataFrame([(k, x) for k, v in keys.items() for x in v], "__k string, __v string")
+        pairs = F.explode(F.array(*[F.struct(F.lit(k).alias("__k"), F.col(k).cast("string").alias("__v")) for k in keys]))
+        return df.select(F.col(out).alias("subject_id"), pairs.alias("__p")).select("subject_id", "__p.*") \
+            .join(F.broadcast(wanted), ["__k", "__v"], "left_semi").select("subject_id")
     persons = [named["person"], having(dp, "person_id", spouse_id=cp, employer_uscc=ce, household_id=households),
                listed(sorted(set(reps) | set(spouses)))]
     entities = [named["entity"], having(de, "entity_id", rep_id=sorted(set(cp) | set(reps)))]
