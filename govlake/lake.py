@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from govlake.catalogue import Catalogue
 from govlake.config import Settings
@@ -66,6 +67,17 @@ def retry_conflicts(fn):
                     raise
                 time.sleep(1 + attempt * 2)
     return wrapper
+
+
+BROADCAST_KEYS = 500_000  # subject keys (tens of bytes each) broadcast into a semi-join up to this many
+
+
+def few(keys: DataFrame) -> DataFrame:
+    """A materialised set of keys (or rows) about to be joined to a whole table, hinted for broadcast
+    unless it is large. The planner cannot tell by itself: a checkpoint keeps the size estimate of the
+    plan it came from (the whole table it was filtered out of), so without the hint each such join
+    shuffles the table, every column of it (2 M rows here: 7.9 s sorted and merged, 2.8 s broadcast)."""
+    return F.broadcast(keys) if keys.count() <= BROADCAST_KEYS else keys
 
 
 @retry_conflicts
@@ -189,12 +201,14 @@ def table_comments(cat: Catalogue) -> dict[tuple[str, str], tuple[str, dict[str,
     return out
 
 
-def document(spark: SparkSession, settings: Settings, cat: Catalogue, schemas: tuple[str, ...] | None = None) -> None:
+def document(spark: SparkSession, settings: Settings, cat: Catalogue, schemas: tuple[str, ...] | None = None,
+             tables: set[str] | None = None) -> None:
     """Write the catalogue's comments into each existing table's Delta log, only where they differ
-    (so a re-run adds no commit). Trino shows them as table and column comments."""
+    (so a re-run adds no commit). Trino shows them as table and column comments. `tables`: only
+    these ("schema.table"), e.g. the ones a build overwrote; each costs two reads of its log."""
     from delta.tables import DeltaTable
     for (schema, table), (text, cols) in table_comments(cat).items():
-        if schemas and schema not in schemas:
+        if (schemas and schema not in schemas) or (tables is not None and f"{schema}.{table}" not in tables):
             continue
         loc = path(settings, schema, table)
         if not is_table(spark, loc):

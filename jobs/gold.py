@@ -33,6 +33,14 @@ from govlake.goldspec import HISTORY_COLUMNS, VALUE_TYPES, Dimension, Gold, Mode
 
 DERIVED = "推导"
 REF = re.compile(r"\b(silver|gold|portrait|ops|mart|catalogue)\.([a-z_][a-z0-9_]*)\b")
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+STAR = re.compile(r"\bSELECT\s+\*|\w\.\*", re.IGNORECASE)
+
+
+def may_read(sql: str, columns: set[str] | None) -> bool:
+    """Whether `sql` may read one of `columns` (None: any column) of the tables it names: any
+    identifier of it by that name, or a `*`. Conservative: a name read from another table counts."""
+    return columns is None or bool(STAR.search(sql)) or bool(set(WORD.findall(sql)) & columns)
 
 
 def _union(frames: list[DataFrame]) -> DataFrame | None:
@@ -90,7 +98,7 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
     department, resource, _batch_id, valid_from. Each source table is read once for all the
     attributes it feeds (per key column), its rows narrowed to `subjects` before they fan out.
     `attributes`: only these (default: all); a source table feeding none of them is not read."""
-    keep = subjects.select("subject_id")
+    keep = lake.few(subjects.select("subject_id"))
     frames, by_source = [], {}
     for src_no, attr, src in numbered(dim):
         if attributes is not None and attr.name not in attributes:
@@ -224,7 +232,7 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
         # Without a subject recomputed whole, the condition on the target alone prunes partitions.
         whole = "_all" not in subjects.columns or subjects.where("_all").limit(1).count() > 0
         on += f" AND (s.__all OR t.attribute IN ({names}))" if whole else f" AND t.attribute IN ({names})"
-    DeltaTable.forPath(spark, location).alias("t").merge(keys.alias("s"), on).whenMatchedDelete().execute()
+    DeltaTable.forPath(spark, location).alias("t").merge(lake.few(keys).alias("s"), on).whenMatchedDelete().execute()
     df.sortWithinPartitions(by_key).write.format("delta").mode("append").save(location)
 
 
@@ -244,10 +252,12 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
         _write_dimension(spark, s, dim, versions(spark, s, cat, dim, subjects, ekey), None,
                          lambda hist: wide(dim, hist, subjects))
         return subjects.count()
-    subjects = subjects.join(touched.select("subject_id").distinct(), "subject_id", "left_semi").localCheckpoint()
+    subjects = subjects.join(lake.few(touched.select("subject_id").distinct()), "subject_id", "left_semi") \
+        .localCheckpoint()
     if old is None:
         old = lake.read(spark, lake.path(s, "gold", dim.table))
-        old = None if old is None else old.join(subjects.withColumnRenamed("subject_id", dim.key), dim.key, "left_semi")
+        old = None if old is None else old.join(lake.few(subjects.withColumnRenamed("subject_id", dim.key)), dim.key,
+                                                "left_semi")
     whole = subjects if old is None else subjects.join(old.select(F.col(dim.key).alias("subject_id")), "subject_id",
                                                        "left_anti")
     if relinked is not None:
@@ -373,11 +383,12 @@ def register_catalogue(spark: SparkSession, cat: Catalogue) -> None:
 
 
 def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, params: dict,
-                say=lambda msg: None, unchanged: set[str] = frozenset()) -> list[str]:
+                say=lambda msg: None, unchanged: set[str] = frozenset(),
+                columns: dict[str, set[str]] | None = None) -> list[str]:
     """Every mart, whole (they are small aggregates over gold, portraits and ops), in order. A mart
-    whose every input is in `unchanged` ("schema.table") is not computed; one computed to the rows
-    it already holds is not written. Either way it stays unchanged for the marts reading it.
-    Returns the marts written."""
+    whose every input is in `unchanged` ("schema.table"), or changed only in `columns[input]` and
+    none of those read (`may_read`), is not computed; one computed to the rows it already holds is
+    not written. Either way it stays unchanged for the marts reading it. Returns the marts written."""
     from govlake import geo
     register_catalogue(spark, cat)
     unchanged, written = set(unchanged), []
@@ -387,8 +398,20 @@ def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, pa
         (written.append if wrote else lambda t: unchanged.add(f"mart.{t}"))(table)
         lake.read(spark, lake.path(s, "mart", table)).createOrReplaceTempView(f"mart__{table}")
         return n
+    columns = columns or {}
+
+    def kept(table: str, inputs: set[str], sql: str = "") -> bool:
+        """Whether the mart's inputs did not change (as far as it reads them): then it is kept."""
+        if not inputs or not lake.is_table(spark, lake.path(s, "mart", table)) or \
+                not all(i in unchanged or (i in columns and not may_read(sql, columns[i])) for i in inputs):
+            return False
+        lake.read(spark, lake.path(s, "mart", table)).createOrReplaceTempView(f"mart__{table}")
+        unchanged.add(f"mart.{table}")
+        say(f"mart.{table}: 输入未变，保留")
+        return True
     regions = lake.read(spark, lake.path(s, "silver", "code_region"))
-    if regions is not None:  # the map's county tiles, before the marts that colour them
+    # The map's county tiles, before the marts that colour them.
+    if regions is not None and not kept("region_shape", {"silver.code_region"}):
         shapes = geo.rows(geo.layout([tuple(r) for r in regions.select(
             "region_code", "region_name", "city_code", "city_name").collect()]))
         put(spark.createDataFrame(shapes, "county_code string, county_name string, city_code string, "
@@ -399,11 +422,7 @@ def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, pa
                                   "seq int, code string, name_zh string, target double, unit string, description string"),
             "kpi_target")
     for m in gold.marts:
-        inputs = {f"{a}.{b}" for a, b in REF.findall(m.sql)}
-        if inputs and inputs <= unchanged and lake.is_table(spark, lake.path(s, "mart", m.table)):
-            lake.read(spark, lake.path(s, "mart", m.table)).createOrReplaceTempView(f"mart__{m.table}")
-            unchanged.add(f"mart.{m.table}")
-            say(f"mart.{m.table}: 输入未变，保留")
+        if kept(m.table, {f"{a}.{b}" for a, b in REF.findall(m.sql)}, m.sql):
             continue
         t = time.perf_counter()
         n = put(spark.sql(sql_of(m.sql, **params)), m.table)
@@ -467,7 +486,7 @@ def snapshot(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
         df = lake.read(spark, lake.path(s, "gold", table))
         who = named["person"].unionByName(named["entity"]) if subject == "credit" else named[subject]
         out[subject] = None if df is None else \
-            df.join(who.withColumnRenamed("subject_id", key), key, "left_semi").localCheckpoint()
+            df.join(lake.few(who.withColumnRenamed("subject_id", key)), key, "left_semi").localCheckpoint()
     return out
 
 
@@ -585,6 +604,13 @@ def unchanged_silver(spark: SparkSession, s: Settings, cat: Catalogue, state: Da
     return out
 
 
+DOCUMENTED = ("gold", "portrait", "ops", "mart")  # the schemas a build writes
+
+
+def documented_tables(s: Settings) -> set[str]:
+    return {f"{schema}.{t}" for schema in DOCUMENTED for t in lake_tables(s, schema)}
+
+
 def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bool = False) -> dict:
     """OneID, golden dimensions, models and portraits for every batch published since the last run.
     Returns what was built (for the progress output and the benchmark)."""
@@ -612,6 +638,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         lake.document(spark, s, cat, schemas=("mart",))
         return {"skipped": True, "new_batches": 0, "marts": marts}
     incremental = bool(done)
+    existed = documented_tables(s)
     params = {"as_of": f"DATE'{max(r.data_date for r in rows)}'"}
     times, t0 = {}, time.perf_counter()
 
@@ -680,9 +707,13 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     t = lap("neighbours", t)
     register_views(spark, s, cat, gold)
 
+    portrait_columns: dict[str, set[str]] = {}  # a portrait table changed in these columns only
+
     def one_tagset(subject: str) -> None:
         ts = gold.tagsets[subject]
-        n = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
+        n, cols = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
+        if cols is not None:
+            portrait_columns[f"portrait.{ts.table}"] = cols
         say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象")
     with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
         list(pool.map(one_tagset, gold.tagsets))
@@ -691,7 +722,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     register_views(spark, s, cat, gold)
     # Unchanged by an incremental build: the models it did not rebuild, the resources not delivered.
     unchanged = stable | {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} if incremental else set()
-    marts = build_marts(spark, s, cat, gold, params, say, unchanged)
+    marts = build_marts(spark, s, cat, gold, params, say, unchanged, portrait_columns)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
         .withColumn("built_at", F.current_timestamp())
@@ -701,7 +732,11 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     else:
         lake.merge(st, loc, ["batch_id"], insert_only=True)
     oneid.reset()
-    lake.document(spark, s, cat, schemas=("gold", "portrait", "ops", "mart"))
+    # Incremental: only the tables new to the lake or written whole (a merge or an append keeps
+    # the table's comments); documenting all ~50 costs seconds of Delta log reads.
+    overwritten = {f"gold.{t}" for t in ("person_link", "entity_link", *rebuilt)} | {f"mart.{m}" for m in marts} | \
+        {f"{STATE[0]}.{STATE[1]}", "portrait.tag_dictionary"} | (documented_tables(s) - existed) if incremental else None
+    lake.document(spark, s, cat, schemas=DOCUMENTED, tables=overwritten)
     t = lap("document", t)
     times["total"] = round(time.perf_counter() - t0, 1)
     say(f"基础库与画像构建完成，用时 {times['total']}s")

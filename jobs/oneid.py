@@ -19,6 +19,7 @@ of silver to find the known persons is what is not).
 """
 from __future__ import annotations
 
+import time
 from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
@@ -245,7 +246,8 @@ def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, b
     k = known.select(*[F.col(c).alias(f"k_{c}") for c in known.columns])
     valid, shaped = "_valid", "_shaped"
     # 1. a wrong check character: first 17 characters and name
-    by17 = (m.where(f"NOT {valid} AND {shaped} AND name IS NOT NULL")
+    # The mentions to link are few against the registry: broadcast (`few`), the registry is not shuffled.
+    by17 = (lake.few(m.where(f"NOT {valid} AND {shaped} AND name IS NOT NULL"))
             .join(k, (F.substring("delivered_id", 1, 17) == F.substring("k_person_id", 1, 17)) &
                   (F.col("name") == F.col("k_name")))
             .groupBy("_mid").agg(F.countDistinct("k_person_id").alias("n"), F.min("k_person_id").alias("pid"))
@@ -253,8 +255,8 @@ def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, b
     # 2. no usable ID: name, birth date, sex (and region when the mention has one)
     region_ok = F.col("region").isNull() | (F.col("region") == F.col("k_region")) | \
         (F.col("region") == F.substring("k_person_id", 1, 6))
-    by_name = (m.where(f"NOT {valid} AND NOT {shaped} AND name IS NOT NULL AND "
-                       "birth_date IS NOT NULL AND sex IS NOT NULL")
+    by_name = (lake.few(m.where(f"NOT {valid} AND NOT {shaped} AND name IS NOT NULL AND "
+                           "birth_date IS NOT NULL AND sex IS NOT NULL"))
                .join(k, (F.col("name") == F.col("k_name")) & (F.col("birth_date") == F.col("k_birth_date")) &
                      (F.col("sex") == F.col("k_sex")))
                .where(region_ok)
@@ -336,19 +338,23 @@ def build(spark: SparkSession, s: Settings, cat: Catalogue | None = None, gold: 
     if not incremental:
         batches = resources = None
     before = _keys(spark, s) if incremental else set()
+    t = time.perf_counter()
     update_registries(spark, s, cat, gold, batches, resources)
+    print(f"[govlake] gold.person_registry, gold.entity_registry: {'增补' if incremental else '重建'}"
+          f"（{time.perf_counter() - t:.1f}s）", flush=True)
     for k in ("known_persons", "entity_registry"):
         _memo.pop(k, None)
     out: dict = {"incremental": incremental}
     for table, make in (("person_link", lambda: person_links(spark, s, cat, gold, batches, resources)),
                         ("entity_link", lambda: entity_links(spark, s, cat, gold, resources))):
+        t = time.perf_counter()
         loc = lake.path(s, "gold", table)
         frame = make().localCheckpoint()  # it may read the table it replaces
         lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
             .option("overwriteSchema", "true").save(loc)
         n = lake.read(spark, loc).groupBy("linked").count().collect()
         out[table] = {bool(r["linked"]): r["count"] for r in n}
-        print(f"[govlake] gold.{table}: 关联 {out[table].get(True, 0)}，未关联 {out[table].get(False, 0)}",
-              flush=True)
+        print(f"[govlake] gold.{table}: 关联 {out[table].get(True, 0)}，未关联 {out[table].get(False, 0)}"
+              f"（{time.perf_counter() - t:.1f}s）", flush=True)
     out["relinked"] = sorted({eid for _, eid in before ^ _keys(spark, s)}) if incremental else []
     return out

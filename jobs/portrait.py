@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from govlake import lake
 from govlake.config import Settings
 from govlake.goldspec import VALUE_TYPES, Gold, Tag, TagSet
-from jobs.gold import REF, replace_subjects, sql_of
+from jobs.gold import REF, may_read, replace_subjects, sql_of
 
 SENSITIVITY = {1: "公开", 2: "内部", 3: "敏感", 4: "高度敏感"}
 SUBJECT_ZH = {"person": "自然人", "entity": "法人"}
@@ -44,8 +44,6 @@ def query(ts: TagSet, params: dict, touched: str | None = None) -> str:
     return "SELECT " + ",\n  ".join(cols) + "\nFROM " + "\n".join(parts)
 
 
-WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-STAR = re.compile(r"\bSELECT\s+\*|\w\.\*", re.IGNORECASE)
 PASSTHROUGH = re.compile(r"^\s*SELECT\s+\*\s+FROM\s+(gold|silver)\.(\w+)\s*$", re.IGNORECASE)
 TRACKED = ("gold", "silver")  # the schemas whose every change an incremental build reports
 COLUMN = re.compile(r"\b([A-Za-z_]\w*)\.`?([A-Za-z_]\w*)")
@@ -71,7 +69,7 @@ def stale(ts: TagSet, changes: dict[str, set[str] | None]) -> list[Tag]:
             bases[name] = None
         elif (m := PASSTHROUGH.match(sql)) and hit:
             bases[name] = changes[f"{m[1].lower()}.{m[2]}"]
-        elif any(c is None for c in hit) or (hit and STAR.search(sql)) or any(set(WORD.findall(sql)) & c for c in hit):
+        elif any(may_read(sql, c) for c in hit):
             bases[name] = None
     out = []
     for t in ts.tags:
@@ -109,29 +107,36 @@ def write_dictionary(spark: SparkSession, s: Settings, gold: Gold) -> None:
 
 
 def build(spark: SparkSession, s: Settings, gold: Gold, subject: str, params: dict,
-          touched: DataFrame | None = None, changes: dict[str, set[str] | None] | None = None) -> int:
+          touched: DataFrame | None = None, changes: dict[str, set[str] | None] | None = None
+          ) -> tuple[int, set[str] | None]:
     """Full (no `touched`): every subject. Incremental: the `touched` subjects; with `changes` (what
-    the build changed, see `stale`), those with a stored row recompute only the stale tags."""
+    the build changed, see `stale`), those with a stored row recompute only the stale tags.
+    Returns the subjects computed and the columns whose values may have changed (None: any; a
+    subject gaining its first row changes every column for a reader that counts rows)."""
     ts = gold.tagsets[subject]
     loc = lake.path(s, "portrait", ts.table)
     view = None
     if touched is not None:  # one view per subject: the two tag sets may be built at once
         view = f"__touched_{subject}"
-        touched.select("subject_id").distinct().createOrReplaceTempView(view)
-    df = None
+        # Hinted for broadcast (`few`): every base is semi-joined to the view.
+        lake.few(touched.select("subject_id").distinct().localCheckpoint()).createOrReplaceTempView(view)
+    df, columns = None, None
     todo = stale(ts, changes) if touched is not None and changes is not None else ts.tags
     old = lake.read(spark, loc) if len(todo) < len(ts.tags) else None
     if old is not None and {ts.key, *(t.code for t in ts.tags)} <= set(old.columns):
         fresh = {t.code for t in todo}
         old = old.select(ts.key, *[f"`{t.code}`" for t in ts.tags if t.code not in fresh]) \
-            .join(spark.table(view).withColumnRenamed("subject_id", ts.key), ts.key, "left_semi").localCheckpoint()
-        old.select(F.col(ts.key).alias("subject_id")).createOrReplaceTempView(f"{view}_kept")
+            .join(lake.few(spark.table(view).withColumnRenamed("subject_id", ts.key)), ts.key, "left_semi") \
+            .localCheckpoint()
+        lake.few(old.select(F.col(ts.key).alias("subject_id"))).createOrReplaceTempView(f"{view}_kept")
         df = recompute(spark, ts, params, f"{view}_kept", old, list(todo))
         new_ones = spark.table(view).join(old.select(F.col(ts.key).alias("subject_id")), "subject_id",
                                           "left_anti").localCheckpoint()
+        columns = fresh | {"_computed_at", "_as_of"}
         if new_ones.count():  # no stored row: every tag
-            new_ones.createOrReplaceTempView(f"{view}_new")
+            lake.few(new_ones).createOrReplaceTempView(f"{view}_new")
             df = df.unionByName(spark.sql(query(ts, params, f"{view}_new")))
+            columns = None
         print(f"[govlake] portrait.{ts.table}: 重算 {len(todo)} 个标签（其余 {len(ts.tags) - len(todo)} 个输入未变，沿用）",
               flush=True)
     if df is None:
@@ -140,4 +145,4 @@ def build(spark: SparkSession, s: Settings, gold: Gold, subject: str, params: di
     # An incremental build moves it only for the subjects it recomputes (docs/decisions.md).
     df = df.withColumn("_computed_at", F.current_timestamp()).withColumn("_as_of", F.expr(params["as_of"]))
     replace_subjects(df, loc, ts.key, touched)
-    return spark.read.format("delta").load(loc).count() if touched is None else touched.count()
+    return (spark.read.format("delta").load(loc).count() if touched is None else touched.count()), columns

@@ -45,3 +45,24 @@ def test_a_base_outside_gold_and_silver_is_always_stale():
                 (Tag("a", "甲", "类", "string", "p.sex_code", 1), Tag("b", "乙", "类", "int", "q.n", 1)))
     assert [t.code for t in portrait.stale(ts, {})] == ["b"]
     assert [t.code for t in portrait.stale(ts, {"gold.dim_person": {"sex_code"}})] == ["a", "b"]
+
+
+def test_a_reader_depends_only_on_the_columns_it_names():
+    from jobs.gold import may_read
+    sql = "SELECT coalesce(city_name, '未知') AS city_name, count(*) FROM portrait.person_tags WHERE NOT deceased GROUP BY 1"
+    assert not may_read(sql, {"employed", "_as_of", "_computed_at"})
+    assert may_read(sql, {"deceased"}) and may_read(sql, None)
+    assert may_read("SELECT * FROM portrait.person_tags", {"employed"})
+    assert may_read("SELECT p.*, t.x FROM portrait.person_tags p JOIN t", {"employed"})
+
+
+def test_an_employment_delivery_leaves_the_credit_mart_but_not_the_population_mart(person):
+    """The portrait columns an employment delivery recomputes reach the population mart (employed)
+    and not the credit-event mart (regions and industries only)."""
+    from jobs.gold import may_read
+    gold = goldspec.load(catalogue.load())
+    cols = {t.code for t in portrait.stale(person, {"gold.dim_person": {"employer_uscc"},
+                                                    "gold.fct_employment": None})} | {"_as_of", "_computed_at"}
+    marts = {m.table: m.sql for m in gold.marts}
+    assert may_read(marts["population"], cols)
+    assert not may_read(marts["credit_event"], cols)
