@@ -670,9 +670,10 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     updated: dict[str, int] = {}
 
     def one_dimension(subject: str, dim: Dimension) -> None:
+        t = time.perf_counter()
         n = updated[subject] = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, new_resources,
                                                relinked if subject == "entity" else None, before.get(subject))
-        say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行")
+        say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行（{time.perf_counter() - t:.1f}s）")
     with ThreadPoolExecutor(2 if incremental else 1) as pool:
         list(pool.map(one_dimension, *zip(*gold.dimensions.items())))
     t = lap("dimensions", t)
@@ -710,11 +711,13 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     portrait_columns: dict[str, set[str]] = {}  # a portrait table changed in these columns only
 
     def one_tagset(subject: str) -> None:
+        t = time.perf_counter()
         ts = gold.tagsets[subject]
         n, cols = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
         if cols is not None:
             portrait_columns[f"portrait.{ts.table}"] = cols
-        say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象")
+        say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象"
+            f"（{time.perf_counter() - t:.1f}s）")
     with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
         list(pool.map(one_tagset, gold.tagsets))
     portrait.write_dictionary(spark, s, gold)
