@@ -256,7 +256,7 @@ def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, b
     region_ok = F.col("region").isNull() | (F.col("region") == F.col("k_region")) | \
         (F.col("region") == F.substring("k_person_id", 1, 6))
     by_name = (lake.few(m.where(f"NOT {valid} AND NOT {shaped} AND name IS NOT NULL AND "
-                           "birth_date IS NOT NULL AND sex IS NOT NULL"))
+                                "birth_date IS NOT NULL AND sex IS NOT NULL"))
                .join(k, (F.col("name") == F.col("k_name")) & (F.col("birth_date") == F.col("k_birth_date")) &
                      (F.col("sex") == F.col("k_sex")))
                .where(region_ok)
