@@ -694,7 +694,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     changes = None
     if incremental:  # what this build changed in gold and silver, for the portraits (jobs/portrait.py)
         changes = {f"silver.{t}": None for t in lake_tables(s, "silver") if f"silver.{t}" not in stable}
-        changes |= {f"gold.{t}": None for t in ("person_link", "entity_link", *oneid.REGISTRY.values())}
+        changes |= {t: None for t in linked["written"]}  # OneID's tables it wrote (jobs/oneid.build)
         changes |= {f"gold.{t}": None for t in rebuilt}
         for subject, table, _ in (PERSON, ENTITY):
             if updated.get(subject):
@@ -724,7 +724,8 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     t = lap("portraits", t)
     register_views(spark, s, cat, gold)
     # Unchanged by an incremental build: the models it did not rebuild, the resources not delivered.
-    unchanged = stable | {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} if incremental else set()
+    unchanged = stable | {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} | \
+        ({f"gold.{t}" for t in oneid.TABLES} - linked["written"]) if incremental else set()
     marts = build_marts(spark, s, cat, gold, params, say, unchanged, portrait_columns)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
@@ -737,14 +738,16 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     oneid.reset()
     # Incremental: only the tables new to the lake or written whole (a merge or an append keeps
     # the table's comments); documenting all ~50 costs seconds of Delta log reads.
-    overwritten = {f"gold.{t}" for t in ("person_link", "entity_link", *rebuilt)} | {f"mart.{m}" for m in marts} | \
+    overwritten = {t for t in linked["written"] if t.endswith("_link")} | {f"gold.{t}" for t in rebuilt} | \
+        {f"mart.{m}" for m in marts} | \
         {f"{STATE[0]}.{STATE[1]}", "portrait.tag_dictionary"} | (documented_tables(s) - existed) if incremental else None
     lake.document(spark, s, cat, schemas=DOCUMENTED, tables=overwritten)
     t = lap("document", t)
     times["total"] = round(time.perf_counter() - t0, 1)
     say(f"基础库与画像构建完成，用时 {times['total']}s")
     return {"incremental": incremental, "new_batches": len(new), "touched": counts,
-            "named": {k: v.count() for k, v in named.items()}, "relinked": len(linked["relinked"]), "models": sorted(rebuilt),
+            "named": {k: v.count() for k, v in named.items()}, "relinked": len(linked["relinked"]),
+            "oneid_written": sorted(linked["written"]), "models": sorted(rebuilt),
             "marts": marts, "seconds": times}
 
 

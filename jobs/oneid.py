@@ -104,6 +104,7 @@ def _mentions(gold_mentions: list[Mention], resources: set[str] | None) -> list[
 
 
 REGISTRY = {"person": "person_registry", "entity": "entity_registry"}
+TABLES = ("person_link", "entity_link", *REGISTRY.values())  # OneID's tables in gold
 
 
 def _registry(spark: SparkSession, s: Settings, subject: str) -> DataFrame | None:
@@ -143,24 +144,35 @@ def entity_ids(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, bat
 
 
 def update_registries(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                      batches: list[str] | None = None, resources: set[str] | None = None) -> None:
+                      batches: list[str] | None = None, resources: set[str] | None = None
+                      ) -> tuple[set[str], set[str]]:
     """Full: every valid ID in silver. Incremental: the new batches' IDs are added. A registry only
     grows: an (ID, name) pair once seen stays known (a missing name is a value too); the region kept
-    is the greatest seen."""
+    is the greatest seen. Returns the subjects whose registry changed, and those of them whose
+    change can alter a link (see `_grow`)."""
+    changed, relink = set(), set()
     for subject, frame, keys in (("person", person_ids(spark, s, cat, gold, batches, resources), ["person_id", "name"]),
                                  ("entity", entity_ids(spark, s, cat, gold, batches, resources), ["entity_id"])):
         loc = lake.path(s, "gold", REGISTRY[subject])
         if batches is None or not lake.is_table(spark, loc):
             lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
                 .option("overwriteSchema", "true").save(loc)
-        else:
-            _grow(frame, loc, keys, "region" if subject == "person" else None)
+            changed.add(subject)
+            relink.add(subject)
+            continue
+        wrote, links = _grow(frame, loc, keys, "region" if subject == "person" else None)
+        changed |= {subject} if wrote else set()
+        relink |= {subject} if links else set()
+    return changed, relink
 
 
-def _grow(delivered: DataFrame, loc: str, keys: list[str], greatest: str | None) -> None:
+def _grow(delivered: DataFrame, loc: str, keys: list[str], greatest: str | None) -> tuple[bool, bool]:
     """Add the delivered keys a registry lacks, and raise `greatest` where a delivered value is
-    greater. The delivered keys are few and the registry holds every subject: they are broadcast
-    into one scan of it, which finds the stored rows they meet; a MERGE would shuffle the registry."""
+    greater. Returns whether it wrote, and whether what it wrote can alter a link: a raised value,
+    or a key without a null part (links match every key column by equality, so an (ID, no name)
+    pair matches no mention). The delivered keys are few and the registry holds every subject:
+    they are broadcast into one scan of it, which finds the stored rows they meet; a MERGE would
+    shuffle the registry."""
     spark = delivered.sparkSession
     d = delivered.localCheckpoint()
     reg = lake.read(spark, loc)
@@ -168,10 +180,12 @@ def _grow(delivered: DataFrame, loc: str, keys: list[str], greatest: str | None)
                                                  for k in keys])
     seen = reg.alias("r").join(F.broadcast(d.select(*keys)).alias("d"), on("r", "d"), "left_semi").localCheckpoint()
     new = d.alias("d").join(seen.alias("r"), on("d", "r"), "left_anti").select(*reg.columns).localCheckpoint()
-    if new.take(1):
+    grew = bool(new.take(1))
+    links = grew and bool(new.where(" AND ".join(f"`{k}` IS NOT NULL" for k in keys)).take(1))
+    if grew:
         new.write.format("delta").mode("append").save(loc)
     if greatest is None:
-        return
+        return grew, links
     g = F.col(f"d.`{greatest}`")
     better = d.alias("d").join(seen.alias("r"), on("d", "r")) \
         .where((g > F.col(f"r.`{greatest}`")) | (F.col(f"r.`{greatest}`").isNull() & g.isNotNull())) \
@@ -180,6 +194,8 @@ def _grow(delivered: DataFrame, loc: str, keys: list[str], greatest: str | None)
         from delta.tables import DeltaTable
         DeltaTable.forPath(spark, loc).alias("t").merge(better.alias("s"), " AND ".join(
             f"t.`{k}` <=> s.`{k}`" for k in keys)).whenMatchedUpdate(set={greatest: f"s.`{greatest}`"}).execute()
+        return True, True
+    return grew, links
 
 
 def known_persons(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold) -> DataFrame:
@@ -200,14 +216,13 @@ def entity_registry(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
 
 QUARANTINE, SILVER = "隔离记录", "已发布记录"
 MENTION_EXTRA = ("sex", "birth_date", "region", "origin")
+MENTION_COLUMNS = ["resource", "role", "_batch_id", "_row_number", "delivered_id", "name", *MENTION_EXTRA]
 
 
-def person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                    batches: list[str] | None = None, resources: set[str] | None = None) -> DataFrame | None:
-    """Person mentions without a usable ID: quarantined rows (a wrong or missing mandatory ID, or
-    quarantined for another reason) and published rows with the ID left empty. Incremental: the
-    previous mentions, with the new batches' quarantined rows and the delivered resources' published
-    mentions in place of theirs."""
+def _fresh_person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                           batches: list[str] | None, resources: set[str] | None) -> DataFrame | None:
+    """The mentions `batches` of `resources` bring (all of them on a full build): their quarantined
+    rows, and the resources' published rows with the ID left empty."""
     frames = []
     for m in _mentions(gold.persons(), resources):
         q = quarantined(spark, s, cat, m.resource, batches)
@@ -218,14 +233,51 @@ def person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
             row = F.col("_row_number") if "_row_number" in df.columns else F.lit(None).cast("int").alias("_row_number")
             frames.append(_mention_frame(df, m, ["_batch_id", row, F.lit(SILVER).alias("origin")])
                           .where("delivered_id IS NULL AND name IS NOT NULL"))
-    cols = ["resource", "role", "_batch_id", "_row_number", "delivered_id", "name", *MENTION_EXTRA]
-    new = _union(frames).select(*cols) if frames else None
-    old = lake.read(spark, lake.path(s, "gold", "person_link")) if batches is not None else None
-    if old is not None and set(MENTION_EXTRA) <= set(old.columns):
-        kept = old.where(~(((F.col("origin") == QUARANTINE) & F.col("_batch_id").isin(batches)) |
-                           ((F.col("origin") == SILVER) & F.col("resource").isin(sorted(resources or ())))))
-        new = kept.select(*cols) if new is None else kept.select(*cols).unionByName(new)
+    return _union(frames).select(*MENTION_COLUMNS) if frames else None
+
+
+def _replaced(batches: list[str], resources: set[str] | None):
+    """The stored mentions a build from `batches` of `resources` recomputes."""
+    return (((F.col("origin") == QUARANTINE) & F.col("_batch_id").isin(batches)) |
+            ((F.col("origin") == SILVER) & F.col("resource").isin(sorted(resources or ()))))
+
+
+def _stored_mentions(spark: SparkSession, s: Settings) -> DataFrame | None:
+    old = lake.read(spark, lake.path(s, "gold", "person_link"))
+    return old if old is not None and set(MENTION_EXTRA) <= set(old.columns) else None
+
+
+def person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                    batches: list[str] | None = None, resources: set[str] | None = None) -> DataFrame | None:
+    """Person mentions without a usable ID: quarantined rows (a wrong or missing mandatory ID, or
+    quarantined for another reason) and published rows with the ID left empty. Incremental: the
+    previous mentions, with the new batches' quarantined rows and the delivered resources' published
+    mentions in place of theirs."""
+    new = _fresh_person_mentions(spark, s, cat, gold, batches, resources)
+    old = _stored_mentions(spark, s) if batches is not None else None
+    if old is not None:
+        kept = old.where(~_replaced(batches, resources)).select(*MENTION_COLUMNS)
+        new = kept if new is None else kept.unionByName(new)
     return new
+
+
+def _same(a: DataFrame | None, b: DataFrame | None) -> bool:
+    """Whether two small frames hold the same rows (as multisets); None holds none."""
+    if a is None or b is None:
+        return (a is None or not a.take(1)) and (b is None or not b.take(1))
+    return not a.exceptAll(b).take(1) and not b.exceptAll(a).take(1)
+
+
+def person_mentions_unchanged(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                              batches: list[str], resources: set[str]) -> bool:
+    """Whether the mentions these batches bring are exactly the stored ones they replace: then,
+    with the registry unchanged too, every link stays as it is."""
+    old = _stored_mentions(spark, s)
+    if old is None:
+        return False
+    fresh = _fresh_person_mentions(spark, s, cat, gold, batches, resources)
+    fresh = None if fresh is None else fresh.where("delivered_id IS NOT NULL OR name IS NOT NULL")
+    return _same(old.where(_replaced(batches, resources)).select(*MENTION_COLUMNS), fresh)
 
 
 def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, batches: list[str] | None = None,
@@ -281,18 +333,32 @@ def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, b
         *MENTION_EXTRA)
 
 
-def entity_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                 resources: set[str] | None = None) -> DataFrame:
-    """Every legacy organisation code in silver, linked to the USCC that contains it. Incremental
-    (`resources`): the delivered resources' codes are counted again, the others' kept."""
+def legacy_codes(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                 resources: set[str] | None = None) -> DataFrame | None:
+    """(resource, role, code, mentions): each legacy organisation code in silver (of `resources`)."""
     frames = []
     for m in _mentions(gold.entities(), resources):
         df = silver_table(spark, s, cat, m.resource)
         if df is not None:
             frames.append(_mention_frame(df, m).where(uscc.legacy_ok_sql("delivered_id"))
                           .select("resource", "role", F.col("delivered_id").alias("code")))
-    codes = _union(frames).groupBy("resource", "role", "code").agg(F.count("*").cast("int").alias("mentions")) \
+    return _union(frames).groupBy("resource", "role", "code").agg(F.count("*").cast("int").alias("mentions")) \
         if frames else None
+
+
+def legacy_codes_unchanged(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, resources: set[str]) -> bool:
+    old = lake.read(spark, lake.path(s, "gold", "entity_link"))
+    if old is None:
+        return False
+    stored = old.where(F.col("resource").isin(sorted(resources))).select("resource", "role", "code", "mentions")
+    return _same(stored, legacy_codes(spark, s, cat, gold, resources))
+
+
+def entity_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                 resources: set[str] | None = None) -> DataFrame:
+    """Every legacy organisation code in silver, linked to the USCC that contains it. Incremental
+    (`resources`): the delivered resources' codes are counted again, the others' kept."""
+    codes = legacy_codes(spark, s, cat, gold, resources)
     old = lake.read(spark, lake.path(s, "gold", "entity_link")) if resources is not None else None
     if old is not None:
         kept = old.where(~F.col("resource").isin(sorted(resources))).select("resource", "role", "code", "mentions")
@@ -327,34 +393,45 @@ def _keys(spark: SparkSession, s: Settings) -> set[tuple[str, str]]:
 def build(spark: SparkSession, s: Settings, cat: Catalogue | None = None, gold: Gold | None = None,
           batches: list[str] | None = None, resources: set[str] | None = None) -> dict:
     """Registries, gold.person_link and gold.entity_link: whole, or (with the new `batches` and
-    their `resources`) from what those batches brought. Returns the link counts and `relinked`, the
-    entities whose legacy codes were linked or unlinked by this build (their golden records change
-    although no delivery named them)."""
+    their `resources`) from what those batches brought. Returns the link counts, `written` (the
+    tables this build changed) and `relinked`, the entities whose legacy codes were linked or
+    unlinked by this build (their golden records change although no delivery named them).
+    Incremental: a link table is kept as it is when its registry did not grow and the batches
+    brought exactly the mentions (codes) they replace: every link would come out the same (a
+    registry row that can match no mention does not count as growth)."""
     cat = cat or catalogue.load()
     gold = gold or goldspec.load(cat)
-    tables = ("person_link", "entity_link", *REGISTRY.values())
-    incremental = batches is not None and all(lake.is_table(spark, lake.path(s, "gold", t)) for t in tables) \
+    incremental = batches is not None and all(lake.is_table(spark, lake.path(s, "gold", t)) for t in TABLES) \
         and set(MENTION_EXTRA) <= set(lake.read(spark, lake.path(s, "gold", "person_link")).columns)
     if not incremental:
         batches = resources = None
-    before = _keys(spark, s) if incremental else set()
     t = time.perf_counter()
-    update_registries(spark, s, cat, gold, batches, resources)
+    grew, relink = update_registries(spark, s, cat, gold, batches, resources)
     print(f"[govlake] gold.person_registry, gold.entity_registry: {'增补' if incremental else '重建'}"
           f"（{time.perf_counter() - t:.1f}s）", flush=True)
     for k in ("known_persons", "entity_registry"):
         _memo.pop(k, None)
-    out: dict = {"incremental": incremental}
+    out: dict = {"incremental": incremental, "relinked": [],
+                 "written": {f"gold.{REGISTRY[x]}" for x in grew}}
+    same = {"person_link": lambda: "person" not in relink and
+            person_mentions_unchanged(spark, s, cat, gold, batches, resources),
+            "entity_link": lambda: "entity" not in relink and legacy_codes_unchanged(spark, s, cat, gold, resources)}
     for table, make in (("person_link", lambda: person_links(spark, s, cat, gold, batches, resources)),
                         ("entity_link", lambda: entity_links(spark, s, cat, gold, resources))):
         t = time.perf_counter()
         loc = lake.path(s, "gold", table)
-        frame = make().localCheckpoint()  # it may read the table it replaces
-        lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
-            .option("overwriteSchema", "true").save(loc)
+        kept = incremental and same[table]()
+        if not kept:
+            before = _keys(spark, s) if incremental and table == "entity_link" else set()
+            frame = make().localCheckpoint()  # it may read the table it replaces
+            lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
+                .option("overwriteSchema", "true").save(loc)
+            out["written"].add(f"gold.{table}")
+            if incremental and table == "entity_link":
+                out["relinked"] = sorted({eid for _, eid in before ^ _keys(spark, s)})
         n = lake.read(spark, loc).groupBy("linked").count().collect()
         out[table] = {bool(r["linked"]): r["count"] for r in n}
-        print(f"[govlake] gold.{table}: 关联 {out[table].get(True, 0)}，未关联 {out[table].get(False, 0)}"
+        print(f"[govlake] gold.{table}: {'登记与待关联记录均未变，保留；' if kept else ''}"
+              f"关联 {out[table].get(True, 0)}，未关联 {out[table].get(False, 0)}"
               f"（{time.perf_counter() - t:.1f}s）", flush=True)
-    out["relinked"] = sorted({eid for _, eid in before ^ _keys(spark, s)}) if incremental else []
     return out
