@@ -217,12 +217,15 @@ def entity_registry(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
 QUARANTINE, SILVER = "隔离记录", "已发布记录"
 MENTION_EXTRA = ("sex", "birth_date", "region", "origin")
 MENTION_COLUMNS = ["resource", "role", "_batch_id", "_row_number", "delivered_id", "name", *MENTION_EXTRA]
+CODE_COLUMNS = ["resource", "role", "code", "mentions"]
 
 
-def _fresh_person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                           batches: list[str] | None, resources: set[str] | None) -> DataFrame | None:
-    """The mentions `batches` of `resources` bring (all of them on a full build): their quarantined
-    rows, and the resources' published rows with the ID left empty."""
+def person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                    batches: list[str] | None, resources: set[str] | None) -> DataFrame | None:
+    """Person mentions without a usable ID that `batches` of `resources` bring (all of them on a full
+    build): their quarantined rows (a wrong or missing mandatory ID, or quarantined for another
+    reason), and the resources' published rows with the ID left empty. Materialised: a build both
+    compares and links them."""
     frames = []
     for m in _mentions(gold.persons(), resources):
         q = quarantined(spark, s, cat, m.resource, batches)
@@ -233,32 +236,33 @@ def _fresh_person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gol
             row = F.col("_row_number") if "_row_number" in df.columns else F.lit(None).cast("int").alias("_row_number")
             frames.append(_mention_frame(df, m, ["_batch_id", row, F.lit(SILVER).alias("origin")])
                           .where("delivered_id IS NULL AND name IS NOT NULL"))
-    return _union(frames).select(*MENTION_COLUMNS) if frames else None
+    return _union(frames).select(*MENTION_COLUMNS).where("delivered_id IS NOT NULL OR name IS NOT NULL") \
+        .localCheckpoint() if frames else None
 
 
-def _replaced(batches: list[str], resources: set[str] | None):
-    """The stored mentions a build from `batches` of `resources` recomputes."""
-    return (((F.col("origin") == QUARANTINE) & F.col("_batch_id").isin(batches)) |
-            ((F.col("origin") == SILVER) & F.col("resource").isin(sorted(resources or ()))))
+def legacy_codes(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
+                 resources: set[str] | None) -> DataFrame | None:
+    """(resource, role, code, mentions): each legacy organisation code in silver (of `resources`),
+    materialised."""
+    frames = []
+    for m in _mentions(gold.entities(), resources):
+        df = silver_table(spark, s, cat, m.resource)
+        if df is not None:
+            frames.append(_mention_frame(df, m).where(uscc.legacy_ok_sql("delivered_id"))
+                          .select("resource", "role", F.col("delivered_id").alias("code")))
+    return _union(frames).groupBy("resource", "role", "code").agg(F.count("*").cast("int").alias("mentions")) \
+        .localCheckpoint() if frames else None
 
 
-def _stored_mentions(spark: SparkSession, s: Settings) -> DataFrame | None:
-    old = lake.read(spark, lake.path(s, "gold", "person_link"))
-    return old if old is not None and set(MENTION_EXTRA) <= set(old.columns) else None
-
-
-def person_mentions(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                    batches: list[str] | None = None, resources: set[str] | None = None) -> DataFrame | None:
-    """Person mentions without a usable ID: quarantined rows (a wrong or missing mandatory ID, or
-    quarantined for another reason) and published rows with the ID left empty. Incremental: the
-    previous mentions, with the new batches' quarantined rows and the delivered resources' published
-    mentions in place of theirs."""
-    new = _fresh_person_mentions(spark, s, cat, gold, batches, resources)
-    old = _stored_mentions(spark, s) if batches is not None else None
-    if old is not None:
-        kept = old.where(~_replaced(batches, resources)).select(*MENTION_COLUMNS)
-        new = kept if new is None else kept.unionByName(new)
-    return new
+def _stored(spark: SparkSession, s: Settings, table: str, columns: list[str],
+            replaced) -> tuple[DataFrame, DataFrame] | None:
+    """gold.`table`'s stored rows as (kept, replaced): those an incremental build keeps, and those the
+    delivered rows replace (the `replaced` condition). None when there is no such table yet."""
+    old = lake.read(spark, lake.path(s, "gold", table))
+    if old is None or not set(columns) <= set(old.columns):
+        return None
+    old = old.select(*columns)
+    return old.where(~replaced), old.where(replaced)
 
 
 def _same(a: DataFrame | None, b: DataFrame | None) -> bool:
@@ -268,30 +272,16 @@ def _same(a: DataFrame | None, b: DataFrame | None) -> bool:
     return not a.exceptAll(b).take(1) and not b.exceptAll(a).take(1)
 
 
-def person_mentions_unchanged(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                              batches: list[str], resources: set[str]) -> bool:
-    """Whether the mentions these batches bring are exactly the stored ones they replace: then,
-    with the registry unchanged too, every link stays as it is."""
-    old = _stored_mentions(spark, s)
-    if old is None:
-        return False
-    fresh = _fresh_person_mentions(spark, s, cat, gold, batches, resources)
-    fresh = None if fresh is None else fresh.where("delivered_id IS NOT NULL OR name IS NOT NULL")
-    return _same(old.where(_replaced(batches, resources)).select(*MENTION_COLUMNS), fresh)
-
-
-def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, batches: list[str] | None = None,
-                 resources: set[str] | None = None) -> DataFrame:
-    """Every person mention without a usable ID, linked where the evidence suffices."""
-    frames = person_mentions(spark, s, cat, gold, batches, resources)
+def link_persons(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, frames: DataFrame | None) -> DataFrame:
+    """The person mentions `frames`, linked to the registry where the evidence suffices."""
     types = {"_row_number": "int", "candidates": "int", "linked": "boolean", "birth_date": "date"}
     empty = spark.createDataFrame([], ", ".join(f"{c} {types.get(c, 'string')}" for c in PERSON_LINK_COLUMNS))
     if frames is None:
         return empty
-    # Materialised (a checkpoint, not a cache): the union of every resource's standardisation is a
-    # plan big enough that re-optimising it for each join below costs more than the data.
-    m = frames.where("delivered_id IS NOT NULL OR name IS NOT NULL") \
-        .withColumn("_valid", F.expr(ids.check_ok_sql("delivered_id"))) \
+    # Materialised (a checkpoint, not a cache): each join below must see the same `_mid`, and the
+    # plan (stored mentions and every resource's standardisation) is big enough that re-optimising
+    # it for each join costs more than the data.
+    m = frames.withColumn("_valid", F.expr(ids.check_ok_sql("delivered_id"))) \
         .withColumn("_shaped", F.coalesce(F.col("delivered_id").rlike("^[0-9]{17}[0-9X]$"), F.lit(False))) \
         .withColumn("_mid", F.monotonically_increasing_id()).localCheckpoint()
     known = known_persons(spark, s, cat, gold)
@@ -333,36 +323,8 @@ def person_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, b
         *MENTION_EXTRA)
 
 
-def legacy_codes(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                 resources: set[str] | None = None) -> DataFrame | None:
-    """(resource, role, code, mentions): each legacy organisation code in silver (of `resources`)."""
-    frames = []
-    for m in _mentions(gold.entities(), resources):
-        df = silver_table(spark, s, cat, m.resource)
-        if df is not None:
-            frames.append(_mention_frame(df, m).where(uscc.legacy_ok_sql("delivered_id"))
-                          .select("resource", "role", F.col("delivered_id").alias("code")))
-    return _union(frames).groupBy("resource", "role", "code").agg(F.count("*").cast("int").alias("mentions")) \
-        if frames else None
-
-
-def legacy_codes_unchanged(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, resources: set[str]) -> bool:
-    old = lake.read(spark, lake.path(s, "gold", "entity_link"))
-    if old is None:
-        return False
-    stored = old.where(F.col("resource").isin(sorted(resources))).select("resource", "role", "code", "mentions")
-    return _same(stored, legacy_codes(spark, s, cat, gold, resources))
-
-
-def entity_links(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
-                 resources: set[str] | None = None) -> DataFrame:
-    """Every legacy organisation code in silver, linked to the USCC that contains it. Incremental
-    (`resources`): the delivered resources' codes are counted again, the others' kept."""
-    codes = legacy_codes(spark, s, cat, gold, resources)
-    old = lake.read(spark, lake.path(s, "gold", "entity_link")) if resources is not None else None
-    if old is not None:
-        kept = old.where(~F.col("resource").isin(sorted(resources))).select("resource", "role", "code", "mentions")
-        codes = kept if codes is None else kept.unionByName(codes)
+def link_entities(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, codes: DataFrame | None) -> DataFrame:
+    """The legacy organisation codes `codes`, each linked to the USCC that contains it."""
     if codes is None:
         return spark.createDataFrame([], ", ".join(f"{c} {'int' if c == 'mentions' else 'boolean' if c == 'linked' else 'string'}"
                                                    for c in ENTITY_LINK_COLUMNS))
@@ -396,9 +358,10 @@ def build(spark: SparkSession, s: Settings, cat: Catalogue | None = None, gold: 
     their `resources`) from what those batches brought. Returns the link counts, `written` (the
     tables this build changed) and `relinked`, the entities whose legacy codes were linked or
     unlinked by this build (their golden records change although no delivery named them).
-    Incremental: a link table is kept as it is when its registry did not grow and the batches
-    brought exactly the mentions (codes) they replace: every link would come out the same (a
-    registry row that can match no mention does not count as growth)."""
+    Incremental: the delivered mentions (codes) replace the stored ones they stand for, and a link
+    table is kept as it is when its registry did not grow and the delivered rows are exactly the
+    ones they replace: every link would come out the same (a registry row that can match no
+    mention does not count as growth)."""
     cat = cat or catalogue.load()
     gold = gold or goldspec.load(cat)
     incremental = batches is not None and all(lake.is_table(spark, lake.path(s, "gold", t)) for t in TABLES) \
@@ -413,21 +376,28 @@ def build(spark: SparkSession, s: Settings, cat: Catalogue | None = None, gold: 
         _memo.pop(k, None)
     out: dict = {"incremental": incremental, "relinked": [],
                  "written": {f"gold.{REGISTRY[x]}" for x in grew}}
-    same = {"person_link": lambda: "person" not in relink and
-            person_mentions_unchanged(spark, s, cat, gold, batches, resources),
-            "entity_link": lambda: "entity" not in relink and legacy_codes_unchanged(spark, s, cat, gold, resources)}
-    for table, make in (("person_link", lambda: person_links(spark, s, cat, gold, batches, resources)),
-                        ("entity_link", lambda: entity_links(spark, s, cat, gold, resources))):
+    # (table, registry subject, delivered rows, their columns, which stored rows they replace, linker)
+    delivered_resource = F.col("resource").isin(sorted(resources or ()))
+    tables = (("person_link", "person", lambda: person_mentions(spark, s, cat, gold, batches, resources),
+               MENTION_COLUMNS, ((F.col("origin") == QUARANTINE) & F.col("_batch_id").isin(batches or [])) |
+               ((F.col("origin") == SILVER) & delivered_resource), link_persons),
+              ("entity_link", "entity", lambda: legacy_codes(spark, s, cat, gold, resources),
+               CODE_COLUMNS, delivered_resource, link_entities))
+    for table, subject, delivered, columns, replaced, link in tables:
         t = time.perf_counter()
         loc = lake.path(s, "gold", table)
-        kept = incremental and same[table]()
+        rows = delivered()
+        stored = _stored(spark, s, table, columns, replaced) if incremental else None
+        kept = stored is not None and subject not in relink and _same(stored[1], rows)
         if not kept:
-            before = _keys(spark, s) if incremental and table == "entity_link" else set()
-            frame = make().localCheckpoint()  # it may read the table it replaces
+            if stored is not None:
+                rows = stored[0] if rows is None else stored[0].unionByName(rows)
+            before = _keys(spark, s) if incremental and table == "entity_link" else None
+            frame = link(spark, s, cat, gold, rows).localCheckpoint()  # it may read the table it replaces
             lake.annotate(frame, loc).write.format("delta").mode("overwrite") \
                 .option("overwriteSchema", "true").save(loc)
             out["written"].add(f"gold.{table}")
-            if incremental and table == "entity_link":
+            if before is not None:
                 out["relinked"] = sorted({eid for _, eid in before ^ _keys(spark, s)})
         n = lake.read(spark, loc).groupBy("linked").count().collect()
         out[table] = {bool(r["linked"]): r["count"] for r in n}
