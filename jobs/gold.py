@@ -245,15 +245,16 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
     candidate values did not change, so neither did their timelines (a timeline is per subject and
     attribute). Subjects without a golden row yet, and `relinked` entities (OneID linked a legacy
     code to them, so rows under that code now count), are recomputed whole: their values may sit
-    in any source. `old`: the touched subjects' golden rows before this build (read if absent)."""
-    subjects = universe(spark, s, cat, gold, dim.subject)
+    in any source. `old`: the touched subjects' golden rows before this build (read if absent).
+    The touched subjects are in the universe by construction: OneID has registered every valid key
+    of the new batches first, and links a legacy code only to a registered USCC (so the registry,
+    1 M persons, is not read here)."""
     if touched is None:
-        subjects = subjects.localCheckpoint()
+        subjects = universe(spark, s, cat, gold, dim.subject).localCheckpoint()
         _write_dimension(spark, s, dim, versions(spark, s, cat, dim, subjects, ekey), None,
                          lambda hist: wide(dim, hist, subjects))
         return subjects.count()
-    subjects = subjects.join(lake.few(touched.select("subject_id").distinct()), "subject_id", "left_semi") \
-        .localCheckpoint()
+    subjects = touched.select("subject_id").distinct().localCheckpoint()
     if old is None:
         old = lake.read(spark, lake.path(s, "gold", dim.table))
         old = None if old is None else old.join(lake.few(subjects.withColumnRenamed("subject_id", dim.key)), dim.key,
