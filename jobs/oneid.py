@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from functools import reduce
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
@@ -255,7 +255,7 @@ def legacy_codes(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold,
 
 
 def _stored(spark: SparkSession, s: Settings, table: str, columns: list[str],
-            replaced) -> tuple[DataFrame, DataFrame] | None:
+            replaced: Column) -> tuple[DataFrame, DataFrame] | None:
     """gold.`table`'s stored rows as (kept, replaced): those an incremental build keeps, and those the
     delivered rows replace (the `replaced` condition). None when there is no such table yet."""
     old = lake.read(spark, lake.path(s, "gold", table))
