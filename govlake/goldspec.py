@@ -288,6 +288,8 @@ DICTIONARY_COLUMNS = {"subject": "画像对象", "table": "标签表", "seq": "�
 STATE_COLUMNS = {"batch_id": "已纳入基础库与画像的批次", "resource": "资源代码", "built_at": "构建时间"}
 TARGET_COLUMNS = {"seq": "序号", "code": "指标代码", "name_zh": "指标名称", "target": "目标值", "unit": "单位",
                   "description": "说明"}
+SOURCES = "attribute_sources"  # a golden row's column: each attribute's current source department
+SOURCES_ZH = "各属性当前值的来源部门（属性、部门）"
 KEY_ZH = {"person": "公民身份号码（OneID）", "entity": "统一社会信用代码（OneID）"}
 
 
@@ -296,7 +298,7 @@ def table_comments(gold: Gold) -> dict[tuple[str, str], tuple[str, dict[str, str
     out = {}
     for subject, d in gold.dimensions.items():
         key = {d.key: KEY_ZH[subject]}
-        out[("gold", d.table)] = (d.comment, key | {a.name: a.name_zh for a in d.attributes})
+        out[("gold", d.table)] = (d.comment, key | {a.name: a.name_zh for a in d.attributes} | {SOURCES: SOURCES_ZH})
         out[("gold", f"{d.table}_history")] = (f"{d.comment}的属性历史：每次取值变化一行，可按日期回溯（as of）",
                                               key | HISTORY_COLUMNS)
         out[("gold", f"{d.table}_conflict")] = (f"{d.comment}的部门间不一致：与采用值不同的来源值", key | CONFLICT_COLUMNS)

@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from govlake import ids, lake, uscc
 from govlake.catalogue import Catalogue
 from govlake.config import Settings
-from govlake.goldspec import HISTORY_COLUMNS, VALUE_TYPES, Dimension, Gold, Model
+from govlake.goldspec import HISTORY_COLUMNS, SOURCES, VALUE_TYPES, Dimension, Gold, Model
 
 DERIVED = "推导"
 REF = re.compile(r"\b(silver|gold|portrait|ops|mart|catalogue)\.([a-z_][a-z0-9_]*)\b")
@@ -177,31 +177,43 @@ def conflicts(v: DataFrame, history: DataFrame) -> DataFrame:
         ["subject_id", "attribute", "other_value", "other_resource"])
 
 
+def _current(history: DataFrame, names: list[str]) -> DataFrame:
+    """One row per subject: `<attribute>_v` (the current value) and `<attribute>_d` (its source
+    department) for each of `names`, null where the attribute has no current value."""
+    return history.where("is_current").groupBy("subject_id").pivot("attribute", names) \
+        .agg(F.first("value").alias("v"), F.first("source_department").alias("d"))
+
+
+def _sources(names: list[str]):
+    """SOURCES of the pivoted `names` (from _current): (attribute, department) of each one with a
+    current value, in attribute-name order (as `array_sort` orders them)."""
+    return F.filter(F.array(*[F.struct(F.lit(a).alias("attribute"), F.col(f"`{a}_d`").alias("department"))
+                              for a in sorted(names)]), lambda x: x["department"].isNotNull())
+
+
 def wide(dim: Dimension, history: DataFrame, subjects: DataFrame) -> DataFrame:
-    cur = history.where("is_current")
+    """The current rows: every attribute's current value, and SOURCES (so that a reader of the
+    source departments, such as the portraits' 数据来源部门数, reads the golden row, not the
+    history's ten times as many rows)."""
     names = [a.name for a in dim.attributes]
-    p = cur.groupBy("subject_id").pivot("attribute", names).agg(F.first("value"))
     cols = [F.col("subject_id").alias(dim.key)]
-    for a in dim.attributes:
-        cols.append((F.col(f"`{a.name}`") if a.name in p.columns else F.lit(None)).cast(VALUE_TYPES[a.type]).alias(a.name))
-    return subjects.join(p, "subject_id", "left").select(*cols)
+    cols += [F.col(f"`{a.name}_v`").cast(VALUE_TYPES[a.type]).alias(a.name) for a in dim.attributes]
+    return subjects.join(_current(history, names), "subject_id", "left").select(*cols, _sources(names).alias(SOURCES))
 
 
 def patch(dim: Dimension, old: DataFrame, history: DataFrame, names: set[str]) -> DataFrame:
     """Current rows `old` with the attributes `names` taken from `history` (recomputed whole for
-    these subjects: an attribute left without a current value becomes null)."""
+    these subjects: an attribute left without a current value becomes null), SOURCES likewise."""
     order = [a.name for a in dim.attributes if a.name in names]
-    p = history.where("is_current").groupBy("subject_id").pivot("attribute", order).agg(F.first("value"))
-    o = old.select(F.col(f"`{dim.key}`").alias("subject_id"), *[f"`{a.name}`" for a in dim.attributes
-                                                               if a.name not in names])
+    o = old.select(F.col(f"`{dim.key}`").alias("subject_id"), SOURCES,
+                   *[f"`{a.name}`" for a in dim.attributes if a.name not in names])
     cols = [F.col("subject_id").alias(dim.key)]
     for a in dim.attributes:
-        if a.name not in names:
-            cols.append(F.col(f"`{a.name}`"))
-        else:
-            cols.append((F.col(f"`{a.name}`") if a.name in p.columns else F.lit(None))
-                        .cast(VALUE_TYPES[a.type]).alias(a.name))
-    return o.join(p, "subject_id", "left").select(*cols)
+        cols.append(F.col(f"`{a.name}`") if a.name not in names else
+                    F.col(f"`{a.name}_v`").cast(VALUE_TYPES[a.type]).alias(a.name))
+    kept = F.filter(F.col(SOURCES), lambda x: ~x["attribute"].isin(order))
+    return o.join(_current(history, order), "subject_id", "left") \
+        .select(*cols, F.array_sort(F.concat(kept, _sources(order))).alias(SOURCES))
 
 
 def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame | None,
@@ -227,12 +239,22 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
     keys = subjects.select(F.col("subject_id").alias("__k"),
                            (F.col("_all") if "_all" in subjects.columns else F.lit(True)).alias("__all")).distinct()
     on = f"t.`{key}` = s.__k"
+    table = DeltaTable.forPath(spark, location).alias("t")
+    if not long and attributes is None:
+        # One row per subject: one MERGE updates a stored row, inserts a new one and deletes the row
+        # of a subject left without one, where a delete and an append take two passes and two commits.
+        row = F.col(f"`{key}`").isNotNull().alias("__row")
+        src = keys.join(df, keys["__k"] == df[f"`{key}`"], "left").select("__k", row, *[f"`{c}`" for c in df.columns])
+        values = {f"`{c}`": f"s.`{c}`" for c in df.columns}
+        table.merge(src.alias("s"), on).whenMatchedUpdate("s.__row", values).whenMatchedDelete() \
+            .whenNotMatchedInsert("s.__row", values).execute()
+        return
     if attributes is not None:  # in the join condition: fewer matched rows than a delete condition (measured)
         names = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(attributes)) or "NULL"
         # Without a subject recomputed whole, the condition on the target alone prunes partitions.
         whole = "_all" not in subjects.columns or subjects.where("_all").limit(1).count() > 0
         on += f" AND (s.__all OR t.attribute IN ({names}))" if whole else f" AND t.attribute IN ({names})"
-    DeltaTable.forPath(spark, location).alias("t").merge(lake.few(keys).alias("s"), on).whenMatchedDelete().execute()
+    table.merge(lake.few(keys).alias("s"), on).whenMatchedDelete().execute()
     df.sortWithinPartitions(by_key).write.format("delta").mode("append").save(location)
 
 
@@ -246,15 +268,15 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
     attribute). Subjects without a golden row yet, and `relinked` entities (OneID linked a legacy
     code to them, so rows under that code now count), are recomputed whole: their values may sit
     in any source. `old`: the touched subjects' golden rows before this build (read if absent).
-    The touched subjects are in the universe by construction: OneID has registered every valid key
-    of the new batches first, and links a legacy code only to a registered USCC (so the registry,
-    1 M persons, is not read here)."""
+    `touched`: distinct subject_ids, materialised (touched_subjects' checkpoint). They are in the
+    universe by construction: OneID has registered every valid key of the new batches first, and
+    links a legacy code only to a registered USCC (so the registry, 1 M persons, is not read here)."""
     if touched is None:
         subjects = universe(spark, s, cat, gold, dim.subject).localCheckpoint()
         _write_dimension(spark, s, dim, versions(spark, s, cat, dim, subjects, ekey), None,
                          lambda hist: wide(dim, hist, subjects))
         return subjects.count()
-    subjects = touched.select("subject_id").distinct().localCheckpoint()
+    subjects = touched.select("subject_id")
     if old is None:
         old = lake.read(spark, lake.path(s, "gold", dim.table))
         old = None if old is None else old.join(lake.few(subjects.withColumnRenamed("subject_id", dim.key)), dim.key,
@@ -612,6 +634,21 @@ def documented_tables(s: Settings) -> set[str]:
     return {f"{schema}.{t}" for schema in DOCUMENTED for t in lake_tables(s, schema)}
 
 
+def outdated(spark: SparkSession, s: Settings, gold: Gold) -> list[str]:
+    """The stored golden and portrait tables whose columns are not those their definitions now make
+    (an attribute or a tag added, renamed or removed since they were built). An incremental build
+    replaces some subjects' rows and cannot write such a table; a full build rewrites it."""
+    want = {("gold", d.table): {d.key, SOURCES, *(a.name for a in d.attributes)} for d in gold.dimensions.values()}
+    want |= {("portrait", ts.table): {ts.key, "_computed_at", "_as_of", *(t.code for t in ts.tags)}
+             for ts in gold.tagsets.values()}
+    out = []
+    for (schema, table), columns in want.items():
+        df = lake.read(spark, lake.path(s, schema, table))
+        if df is not None and set(df.columns) != columns:
+            out.append(f"{schema}.{table}")
+    return out
+
+
 def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bool = False) -> dict:
     """OneID, golden dimensions, models and portraits for every batch published since the last run.
     Returns what was built (for the progress output and the benchmark)."""
@@ -639,6 +676,9 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         lake.document(spark, s, cat, schemas=("mart",))
         return {"skipped": True, "new_batches": 0, "marts": marts}
     incremental = bool(done)
+    if incremental and (redefined := outdated(spark, s, gold)):
+        say(f"{'、'.join(redefined)} 的列与现行定义不一致（定义已修改），本次全量重建")
+        incremental, new = False, rows
     existed = documented_tables(s)
     params = {"as_of": f"DATE'{max(r.data_date for r in rows)}'"}
     times, t0 = {}, time.perf_counter()
@@ -732,7 +772,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
         .withColumn("built_at", F.current_timestamp())
     loc = lake.path(s, *STATE)
-    if full or state is None:
+    if not incremental:
         lake.annotate(st, loc).write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(loc)
     else:
         lake.merge(st, loc, ["batch_id"], insert_only=True)

@@ -85,6 +85,11 @@ def test_golden_person_records_agree_with_the_truth(built, spark, settings):
         person, hist.person_id == person.id_number).select("source_department", "source_resource", "_batch_id")
     assert {tuple(r)[:2] for r in names.distinct().collect()} == {("gongan", "gongan.hukou")}
     assert names.where("_batch_id IS NULL").count() == 0
+    # the golden row's attribute_sources are the history's current source departments
+    cur = hist.where("is_current").selectExpr("person_id", "attribute", "source_department AS department")
+    golden = _table(spark, settings, "gold", "dim_person").selectExpr("person_id", "inline(attribute_sources)")
+    assert golden.count() > len(dim)
+    assert cur.exceptAll(golden).count() == 0 and golden.exceptAll(cur).count() == 0
 
 
 def test_authority_wins_gaps_are_filled_and_disagreements_and_history_kept(spark):
@@ -202,6 +207,13 @@ def test_gold_and_portraits_are_in_trino_with_chinese_comments(built, trino_quer
     [(comment,)] = trino_query("SELECT comment FROM system.metadata.table_comments WHERE catalog_name = 'lake' "
                                "AND schema_name = 'gold' AND table_name = 'dim_person'")
     assert comment.startswith("人口库")
+    # each attribute's source department, from the golden row (the README's query)
+    who = "(SELECT min(person_id) FROM lake.gold.dim_person)"
+    sources = trino_query("SELECT s.attribute, s.department FROM lake.gold.dim_person "
+                          f"CROSS JOIN UNNEST(attribute_sources) AS s (attribute, department) WHERE person_id = {who}")
+    current = trino_query("SELECT attribute, source_department FROM lake.gold.dim_person_history "
+                          f"WHERE is_current AND person_id = {who}")
+    assert sources and sorted(map(tuple, sources)) == sorted(map(tuple, current))
 
 
 def _death_delivery(settings, person_id: str, name: str, day: dt.date, miskeyed: tuple[str, str],
