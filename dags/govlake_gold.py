@@ -3,7 +3,9 @@
 Triggered by any silver Asset the ingestion DAGs emit (`govlake://silver/<table>`): OneID, the
 golden dimensions (一数一源, with history and conflicts), the base-database models, the portrait
 tags for the subjects the new batches touched (the first run builds everything) and the dashboard
-marts (lake.mart, rebuilt whole), then registers new tables in Trino. Emits `govlake://gold/<table>`,
+marts (lake.mart, rebuilt whole), then registers new tables in Trino, then rewrites the tables
+incremental builds have edited in place often enough (jobs/maintain.py; here, so that it never
+runs beside a build: the DAG allows one run at a time). Emits `govlake://gold/<table>`,
 `govlake://portrait/<table>` and `govlake://mart/<table>`.
 Like the ingestion DAGs, the task runs the project's CLI as a subprocess and this file reads YAML only.
 """
@@ -69,4 +71,6 @@ with DAG(
                          outlets=[Asset(f"govlake://{t}") for t in produced()])
     register = BashOperator(task_id="register", bash_command=f"{shlex.quote(CLI)} lake register",
                             doc_md="在 Trino lake 目录注册新表")
-    build >> register
+    maintain = BashOperator(task_id="maintain", bash_command=f"{shlex.quote(CLI)} lake maintain",
+                            doc_md="整理：被增量构建就地修改满 7 次的黄金记录与画像表，按主键重写（清除删除向量与小文件）")
+    build >> register >> maintain

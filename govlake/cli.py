@@ -44,6 +44,11 @@ def _register(args) -> int:
     return 0
 
 
+def _maintain(args) -> int:
+    from jobs import maintain
+    return maintain.main(args.every or maintain.EVERY)
+
+
 def _gold(args) -> int:
     from jobs import gold
     return gold.main(full=args.full)
@@ -135,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     lake_sub = p.add_subparsers(dest="lake_command", required=True)
     r = lake_sub.add_parser("register", help="register every Delta table in Trino's `lake` catalog")
     r.set_defaults(func=_register)
+    m = lake_sub.add_parser("maintain", help="rewrite the golden and portrait tables that incremental builds "
+                                             "have edited in place N times (deletion vectors, small files)")
+    m.add_argument("--every", type=int, metavar="N", help="edits since a table's last rewrite (default: 7)")
+    m.set_defaults(func=_maintain)
 
     args = parser.parse_args(argv)
     try:

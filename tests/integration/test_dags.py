@@ -64,7 +64,7 @@ def test_ingestion_dag_structure(dagbag):
 def test_gold_dag_is_triggered_by_every_silver_asset(dagbag):
     from govlake import catalogue
     dag = dagbag["dags"]["govlake_gold"]
-    assert dag["edges"] == [["build", "register"]]
+    assert dag["edges"] == [["build", "register"], ["register", "maintain"]]
     assert sorted(dag["assets"]) == sorted(f"govlake://silver/{r.silver_table}"
                                            for r in catalogue.load().resources.values())
     assert {"govlake://gold/dim_person", "govlake://gold/dim_legal_entity", "govlake://portrait/person_tags",
