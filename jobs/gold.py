@@ -218,10 +218,12 @@ def patch(dim: Dimension, old: DataFrame, history: DataFrame, names: set[str]) -
 
 def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame | None,
                      attributes: set[str] | None = None, long: bool = False) -> None:
-    """Full build: overwrite. Incremental: delete the touched subjects' rows, then append theirs
-    (both steps repeatable, so a re-run converges). With `attributes`, a subject whose `_all` is
-    false loses only its rows of those attributes. `long`: a long table (an `attribute` column),
-    partitioned by attribute, so that recomputing a few attributes reads only their partitions."""
+    """Full build: overwrite. Incremental, a wide table (one row per subject): one MERGE puts `df`'s
+    rows in place of the touched subjects' rows. Incremental, a long table (`long`: an `attribute`
+    column, partitioned by attribute, so that recomputing a few attributes reads only their
+    partitions): delete the touched subjects' rows, then append theirs; with `attributes`, a
+    subject whose `_all` is false loses only its rows of those attributes. Either way repeatable,
+    so a re-run converges."""
     from delta.tables import DeltaTable
     spark = df.sparkSession
     by_key = F.col(f"`{key}`")
