@@ -72,5 +72,6 @@ with DAG(
     register = BashOperator(task_id="register", bash_command=f"{shlex.quote(CLI)} lake register",
                             doc_md="在 Trino lake 目录注册新表")
     maintain = BashOperator(task_id="maintain", bash_command=f"{shlex.quote(CLI)} lake maintain",
-                            doc_md="整理：被增量构建就地修改满 7 次的黄金记录与画像表，按主键重写（清除删除向量与小文件）")
+                            doc_md="整理：被增量构建就地修改满规定次数（govlake/goldspec.py 的 REWRITE_EVERY）的黄金记录与画像表，"
+                                   "按主键重写（清除删除向量与小文件）")
     build >> register >> maintain

@@ -7,6 +7,7 @@ import sys
 
 from govlake.catalogue import CatalogueError
 from govlake.config import ConfigError, resolve, shell_exports
+from govlake.goldspec import REWRITE_EVERY
 
 
 def _config(args) -> int:
@@ -44,9 +45,20 @@ def _register(args) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"须为正整数，而不是 {text!r}")
+    return n
+
+
 def _maintain(args) -> int:
     from jobs import maintain
-    return maintain.main(args.every or maintain.EVERY)
+    return maintain.main(args.every)
 
 
 def _gold(args) -> int:
@@ -142,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     r.set_defaults(func=_register)
     m = lake_sub.add_parser("maintain", help="rewrite the golden and portrait tables that incremental builds "
                                              "have edited in place N times (deletion vectors, small files)")
-    m.add_argument("--every", type=int, metavar="N", help="edits since a table's last rewrite (default: 7)")
+    m.add_argument("--every", type=_positive, metavar="N", default=REWRITE_EVERY,
+                   help=f"edits since a table's last rewrite (default: {REWRITE_EVERY})")
     m.set_defaults(func=_maintain)
 
     args = parser.parse_args(argv)

@@ -109,6 +109,36 @@ class Gold:
     def entities(self) -> list[Mention]:
         return [m for m in self.mentions if m.kind == "entity"]
 
+    def edited_in_place(self) -> list[InPlace]:
+        """The tables an incremental build edits in place (jobs/gold.replace_subjects): what the
+        full-rebuild check (jobs/gold.outdated) and the maintenance (jobs/maintain) go through."""
+        out = []
+        for d in self.dimensions.values():
+            out += [InPlace("gold", d.table, d.key, frozenset({d.key, SOURCES, *(a.name for a in d.attributes)})),
+                    InPlace("gold", f"{d.table}_history", d.key), InPlace("gold", f"{d.table}_conflict", d.key)]
+        out += [InPlace("portrait", ts.table, ts.key,
+                        frozenset({ts.key, "_computed_at", "_as_of", *(t.code for t in ts.tags)}))
+                for ts in self.tagsets.values()]
+        return out
+
+
+@dataclass(frozen=True)
+class InPlace:
+    """A table whose subjects' rows incremental builds replace. `columns` is what its definition makes
+    today for a wide table (one row per subject); None for a long one (a row per attribute value,
+    fixed columns, partitioned by attribute)."""
+    schema: str
+    table: str
+    key: str
+    columns: frozenset[str] | None = None
+
+    @property
+    def long(self) -> bool:
+        return self.columns is None
+
+
+REWRITE_EVERY = 7  # in-place edits between two rewrites of such a table (about a week of daily deliveries)
+
 
 TAG_KEYS = {"code", "name_zh", "category", "type", "sql", "sensitivity", "description"}
 MENTION_KEYS = {"resource", "id", "name", "sex", "birth_date", "region", "when", "registry"}

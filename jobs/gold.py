@@ -640,14 +640,11 @@ def outdated(spark: SparkSession, s: Settings, gold: Gold) -> list[str]:
     """The stored golden and portrait tables whose columns are not those their definitions now make
     (an attribute or a tag added, renamed or removed since they were built). An incremental build
     replaces some subjects' rows and cannot write such a table; a full build rewrites it."""
-    want = {("gold", d.table): {d.key, SOURCES, *(a.name for a in d.attributes)} for d in gold.dimensions.values()}
-    want |= {("portrait", ts.table): {ts.key, "_computed_at", "_as_of", *(t.code for t in ts.tags)}
-             for ts in gold.tagsets.values()}
     out = []
-    for (schema, table), columns in want.items():
-        df = lake.read(spark, lake.path(s, schema, table))
-        if df is not None and set(df.columns) != columns:
-            out.append(f"{schema}.{table}")
+    for t in gold.edited_in_place():
+        df = None if t.long else lake.read(spark, lake.path(s, t.schema, t.table))
+        if df is not None and set(df.columns) != t.columns:
+            out.append(f"{t.schema}.{t.table}")
     return out
 
 

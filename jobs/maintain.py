@@ -19,23 +19,12 @@ from pyspark.sql import SparkSession
 
 from govlake import lake
 from govlake.config import Settings
-from govlake.goldspec import Gold
+from govlake.goldspec import REWRITE_EVERY, Gold
 
-EVERY = 7  # incremental builds between two rewrites of a table (about a week of daily deliveries)
 EDITS = ("MERGE", "DELETE", "UPDATE")
 
 
-def tables(gold: Gold) -> list[tuple[str, str, str, bool]]:
-    """(schema, table, subject key, long) of every table an incremental build edits in place."""
-    out = []
-    for d in gold.dimensions.values():
-        out += [("gold", d.table, d.key, False), ("gold", f"{d.table}_history", d.key, True),
-                ("gold", f"{d.table}_conflict", d.key, True)]
-    out += [("portrait", ts.table, ts.key, False) for ts in gold.tagsets.values()]
-    return out
-
-
-def edits_since_rewrite(spark: SparkSession, location: str, every: int = EVERY) -> int:
+def edits_since_rewrite(spark: SparkSession, location: str, every: int = REWRITE_EVERY) -> int:
     """How many in-place edits (MERGE, DELETE, UPDATE) the table took since it was last written whole."""
     from delta.tables import DeltaTable
     n = 0
@@ -50,34 +39,36 @@ def edits_since_rewrite(spark: SparkSession, location: str, every: int = EVERY) 
     return n
 
 
-def run(spark: SparkSession, s: Settings, gold: Gold, every: int = EVERY, say=print) -> list[str]:
+def run(spark: SparkSession, s: Settings, gold: Gold, every: int = REWRITE_EVERY, say=print) -> list[str]:
     """Rewrite the tables edited in place at least `every` times since their last rewrite.
     Returns the tables rewritten ("schema.table")."""
     from jobs.gold import replace_subjects
+    if every < 1:
+        raise ValueError(f"every 须为正整数，而不是 {every}")
     done = []
-    for schema, table, key, long in tables(gold):
-        loc = lake.path(s, schema, table)
+    for t in gold.edited_in_place():
+        loc = lake.path(s, t.schema, t.table)
         if not lake.is_table(spark, loc):
             continue
         n = edits_since_rewrite(spark, loc, every)
         if n < every:
             continue
-        t = time.perf_counter()
+        started = time.perf_counter()
         df = lake.read(spark, loc)
         rows = df.count()
-        lake.retry_conflicts(replace_subjects)(df, loc, key, None, long=long)
+        lake.retry_conflicts(replace_subjects)(df, loc, t.key, None, long=t.long)
         after = lake.read(spark, loc).count()
         if after != rows:  # cannot happen short of a bug: say so loudly rather than go on
-            raise RuntimeError(f"{schema}.{table}: 整理前 {rows} 行，整理后 {after} 行")
-        done.append(f"{schema}.{table}")
-        say(f"[govlake] {schema}.{table}: 自上次整理以来就地修改 {n} 次，已按主键重写 {rows} 行"
-            f"（{time.perf_counter() - t:.1f}s）")
+            raise RuntimeError(f"{t.schema}.{t.table}: 整理前 {rows} 行，整理后 {after} 行")
+        done.append(f"{t.schema}.{t.table}")
+        say(f"[govlake] {t.schema}.{t.table}: 自上次整理以来就地修改 {n} 次，已按主键重写 {rows} 行"
+            f"（{time.perf_counter() - started:.1f}s）")
     if not done:
         say(f"[govlake] 各表自上次整理以来的就地修改均少于 {every} 次，无需整理")
     return done
 
 
-def main(every: int = EVERY) -> int:
+def main(every: int = REWRITE_EVERY) -> int:
     from govlake import catalogue, goldspec
     from govlake.config import resolve
     from govlake.spark import get_spark

@@ -292,8 +292,8 @@ def test_maintenance_rewrites_the_tables_builds_edited_in_place_keeping_their_ro
     from delta.tables import DeltaTable
     from govlake import catalogue, goldspec
     from jobs import maintain
-    edited = [(schema, table) for schema, table, _, _ in maintain.tables(goldspec.load(catalogue.load()))
-              if maintain.edits_since_rewrite(spark, lake.path(settings, schema, table)) > 0]
+    edited = [(t.schema, t.table) for t in goldspec.load(catalogue.load()).edited_in_place()
+              if maintain.edits_since_rewrite(spark, lake.path(settings, t.schema, t.table)) > 0]
     assert ("gold", "dim_person") in edited and ("portrait", "person_tags") in edited, edited
     before = {t: _table(spark, settings, *t).localCheckpoint() for t in edited}
     out = sh(GOVLAKE, "lake", "maintain", "--every", "1", timeout=900).stdout

@@ -89,3 +89,23 @@ def test_candidate_sources_are_numbered_in_spec_order_with_derivations_after_the
         Attribute("b", "乙", "string", "d2", (src("d2.r2"), src("d3.r3")))))
     assert [(n, a.name, s.resource if s else None) for n, a, s in numbered(dim)] == \
         [(1, "a", "d1.r1"), (2, "a", "d2.r2"), (3, "a", None), (4, "b", "d2.r2"), (5, "b", "d3.r3")]
+
+
+def test_tables_edited_in_place_carry_the_columns_their_definitions_make(tmp_path):
+    """The full-rebuild check and the maintenance go through one list; a new tag changes the
+    portrait table's expected columns, nothing else."""
+    cat = catalogue.load()
+    tables = {(t.schema, t.table): t for t in goldspec.load(cat).edited_in_place()}
+    assert {("gold", "dim_person_history"), ("gold", "dim_legal_entity_conflict"),
+            ("portrait", "person_tags"), ("portrait", "entity_tags")} <= set(tables)
+    person = tables[("gold", "dim_person")]
+    assert not person.long and {"person_id", goldspec.SOURCES} <= person.columns
+    assert tables[("gold", "dim_person_history")].long
+    base = _copy(tmp_path)
+    f = base / "portrait" / "entity.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("{code: entity_name,", "{code: entity_name_renamed,", 1),
+                 encoding="utf-8")
+    after = {(t.schema, t.table): t for t in goldspec.load(cat, base).edited_in_place()}
+    changed = [k for k in tables if tables[k] != after[k]]
+    assert changed == [("portrait", "entity_tags")]
+    assert {"entity_name_renamed"} == after[changed[0]].columns - tables[changed[0]].columns
