@@ -14,6 +14,16 @@ def delta_jar_dir(settings: Settings) -> Path:
     return Path(settings.cache) / "jars" / DELTA_JARS
 
 
+# Spark compiles each query's whole-stage code into new classes; HotSpot's C2 then optimises the hot
+# ones in the background, on the same two cores as the tasks. A portrait query (a hundred tag
+# expressions in one stage) yields a method whose C2 compilation alone took 12-17 s of CPU per build,
+# for a stage that runs a few seconds. Capping C2's graph (8000 nodes; HotSpot's default is 80000)
+# for generated classes makes it give up on such methods early: they keep their C1 code. Spark's own
+# classes are untouched (docs/decisions.md, 2026-12-03 (4)).
+JIT_OPTIONS = ("-XX:CompileCommand=quiet "
+               "-XX:CompileCommand=MaxNodeLimit,org.apache.spark.sql.catalyst.expressions.GeneratedClass*::*,8000")
+
+
 def get_spark(settings: Settings | None = None, app: str = "govlake"):
     """One session per process; driver memory is fixed before the JVM starts."""
     from pyspark.sql import SparkSession
@@ -44,7 +54,7 @@ def get_spark(settings: Settings | None = None, app: str = "govlake"):
         .config("spark.sql.session.timeZone", "Asia/Shanghai")
         # Keep tables readable and writable by Trino: no deletion vectors (docs/decisions.md).
         .config("spark.databricks.delta.properties.defaults.enableDeletionVectors", "false")
-        .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={local_dir}")
+        .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={local_dir} {JIT_OPTIONS}")
     )
     spark = builder.getOrCreate()
     # ERROR: Spark's WARN lines (codegen fallbacks with whole plans) drown the progress output.
