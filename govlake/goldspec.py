@@ -221,14 +221,24 @@ def _dimensions(cat: Catalogue, base: Path) -> dict[str, Dimension]:
     return out
 
 
+# A table an SQL text reads, as (schema, table).
+REF = re.compile(r"\b(silver|gold|portrait|ops|mart|catalogue)\.([a-z_][a-z0-9_]*)\b")
+
+
 def _models(path: Path, section: str = "models") -> tuple[Model, ...]:
     doc = _load_yaml(path)
     out, seen = [], set()
-    for m in _need(doc, section, path):
+    # Built in the listed order: one that reads another of the same file comes after it, or it would
+    # read the other's previous build.
+    schema, names = ("gold" if section == "models" else "mart"), [str(m.get("table")) for m in _need(doc, section, path)]
+    for i, m in enumerate(_need(doc, section, path)):
         table = str(_need(m, "table", path))
         if table in seen:
             raise CatalogueError(f"{_at(path, m, 'table')}: model {table!r} is defined twice")
         seen.add(table)
+        if later := sorted({t for a, t in REF.findall(str(m.get("sql", ""))) if a == schema and t in names[i:]}):
+            raise CatalogueError(f"{_at(path, m, 'sql')}: {table} reads {', '.join(f'{schema}.{t}' for t in later)}, "
+                                 "defined at or after it: list it after what it reads")
         subject = m.get("subject")
         if subject and subject not in ("person", "entity"):
             raise CatalogueError(f"{_at(path, m, 'subject')}: subject must be person or entity")

@@ -29,10 +29,9 @@ from pyspark.sql import functions as F
 from govlake import ids, lake, uscc
 from govlake.catalogue import Catalogue
 from govlake.config import Settings
-from govlake.goldspec import HISTORY_COLUMNS, SOURCES, VALUE_TYPES, Dimension, Gold, Model
+from govlake.goldspec import HISTORY_COLUMNS, REF, SOURCES, VALUE_TYPES, Dimension, Gold, Model
 
 DERIVED = "推导"
-REF = re.compile(r"\b(silver|gold|portrait|ops|mart|catalogue)\.([a-z_][a-z0-9_]*)\b")
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 STAR = re.compile(r"\bSELECT\s+\*|\w\.\*", re.IGNORECASE)
 
@@ -642,7 +641,9 @@ def outdated(spark: SparkSession, s: Settings, gold: Gold) -> list[str]:
     replaces some subjects' rows and cannot write such a table; a full build rewrites it."""
     out = []
     for t in gold.edited_in_place():
-        df = None if t.long else lake.read(spark, lake.path(s, t.schema, t.table))
+        if t.long:  # partitioned by attribute: a new attribute is a new partition, not a new column
+            continue
+        df = lake.read(spark, lake.path(s, t.schema, t.table))
         if df is not None and set(df.columns) != t.columns:
             out.append(f"{t.schema}.{t.table}")
     return out

@@ -21,8 +21,8 @@ from pyspark.sql import functions as F
 
 from govlake import lake
 from govlake.config import Settings
-from govlake.goldspec import VALUE_TYPES, Gold, Tag, TagSet
-from jobs.gold import REF, may_read, replace_subjects, sql_of
+from govlake.goldspec import REF, VALUE_TYPES, Gold, Tag, TagSet
+from jobs.gold import may_read, replace_subjects, sql_of
 
 SENSITIVITY = {1: "公开", 2: "内部", 3: "敏感", 4: "高度敏感"}
 SUBJECT_ZH = {"person": "自然人", "entity": "法人"}

@@ -109,3 +109,20 @@ def test_tables_edited_in_place_carry_the_columns_their_definitions_make(tmp_pat
     changed = [k for k in tables if tables[k] != after[k]]
     assert changed == [("portrait", "entity_tags")]
     assert {"entity_name_renamed"} == after[changed[0]].columns - tables[changed[0]].columns
+
+
+def test_a_mart_listed_before_a_mart_it_reads_is_refused(tmp_path):
+    """Marts are built in the listed order: one listed before a mart it reads would read that mart's
+    previous build."""
+    base = _copy(tmp_path)
+    f = base / "mart" / "marts.yaml"
+    text = f.read_text(encoding="utf-8")
+    kpi = text.index("  - table: kpi\n")
+    block = text[kpi:text.index("\n  - table:", kpi) + 1]
+    f.write_text(text.replace(block, "").replace("  - table: data_sharing\n", block + "  - table: data_sharing\n"),
+                 encoding="utf-8")
+    lines = f.read_text(encoding="utf-8").splitlines()
+    sql = next(n for n in range(_line(f, "table: kpi"), len(lines) + 1) if lines[n - 1].strip().startswith("sql:"))
+    with pytest.raises(CatalogueError, match=rf"marts\.yaml:{sql}: kpi reads "
+                                             "mart.data_sharing, defined at or after it"):
+        goldspec.load(catalogue.load(base), base)
