@@ -216,9 +216,10 @@ def patch(dim: Dimension, old: DataFrame, history: DataFrame, names: set[str]) -
 
 
 def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame | None,
-                     attributes: set[str] | None = None, long: bool = False) -> None:
+                     attributes: set[str] | None = None, long: bool = False, update: set[str] | None = None) -> None:
     """Full build: overwrite. Incremental, a wide table (one row per subject): one MERGE puts `df`'s
-    rows in place of the touched subjects' rows. Incremental, a long table (`long`: an `attribute`
+    rows in place of the touched subjects' rows; with `update`, a stored row takes only those columns
+    from `df` and keeps the others (a new row takes them all). Incremental, a long table (`long`: an `attribute`
     column, partitioned by attribute, so that recomputing a few attributes reads only their
     partitions): delete the touched subjects' rows, then append theirs; with `attributes`, a
     subject whose `_all` is false loses only its rows of those attributes. Either way repeatable,
@@ -247,7 +248,8 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
         row = F.col(f"`{key}`").isNotNull().alias("__row")
         src = keys.join(df, keys["__k"] == df[f"`{key}`"], "left").select("__k", row, *[f"`{c}`" for c in df.columns])
         values = {f"`{c}`": f"s.`{c}`" for c in df.columns}
-        table.merge(src.alias("s"), on).whenMatchedUpdate("s.__row", values).whenMatchedDelete() \
+        changed = values if update is None else {f"`{c}`": f"s.`{c}`" for c in df.columns if c in update}
+        table.merge(src.alias("s"), on).whenMatchedUpdate("s.__row", changed).whenMatchedDelete() \
             .whenNotMatchedInsert("s.__row", values).execute()
         return
     if attributes is not None:  # in the join condition: fewer matched rows than a delete condition (measured)

@@ -78,14 +78,14 @@ def stale(ts: TagSet, changes: dict[str, set[str] | None]) -> list[Tag]:
     return out
 
 
-def recompute(spark: SparkSession, ts: TagSet, params: dict, view: str, old: DataFrame, tags: list[Tag]) -> DataFrame:
-    """Rows of the subjects in `view`, all of which have `old` rows (the key and every tag but
-    `tags`): `tags` computed (from the first base and the bases they read), the others as stored."""
+def recompute(spark: SparkSession, ts: TagSet, params: dict, view: str, tags: list[Tag]) -> DataFrame:
+    """`tags` of the subjects in `view` (the key and those tags' columns), from the first base and the
+    bases they read."""
     used = {b for t in tags for b, _ in columns_read(ts, t)}
     first = next(iter(ts.bases))
     part = dataclasses.replace(ts, bases={n: q for n, q in ts.bases.items() if n == first or n in used},
                                tags=tuple(tags))
-    return spark.sql(query(part, params, view)).join(old, ts.key).select(ts.key, *[f"`{t.code}`" for t in ts.tags])
+    return spark.sql(query(part, params, view))
 
 
 def dictionary(gold: Gold) -> list[dict]:
@@ -120,22 +120,20 @@ def build(spark: SparkSession, s: Settings, gold: Gold, subject: str, params: di
         view = f"__touched_{subject}"
         # Hinted for broadcast (`few`): every base is semi-joined to the view.
         lake.few(touched.select("subject_id").distinct().localCheckpoint()).createOrReplaceTempView(view)
-    df, columns = None, None
+    df, columns, update = None, None, None
     todo = stale(ts, changes) if touched is not None and changes is not None else ts.tags
-    old = lake.read(spark, loc) if len(todo) < len(ts.tags) else None
-    if old is not None and {ts.key, *(t.code for t in ts.tags)} <= set(old.columns):
-        fresh = {t.code for t in todo}
-        old = old.select(ts.key, *[f"`{t.code}`" for t in ts.tags if t.code not in fresh]) \
-            .join(lake.few(spark.table(view).withColumnRenamed("subject_id", ts.key)), ts.key, "left_semi") \
-            .localCheckpoint()
-        lake.few(old.select(F.col(ts.key).alias("subject_id"))).createOrReplaceTempView(f"{view}_kept")
-        df = recompute(spark, ts, params, f"{view}_kept", old, list(todo))
-        new_ones = spark.table(view).join(old.select(F.col(ts.key).alias("subject_id")), "subject_id",
-                                          "left_anti").localCheckpoint()
-        columns = fresh | {"_computed_at", "_as_of"}
+    if len(todo) < len(ts.tags) and lake.is_table(spark, loc):
+        # A subject with a stored row gets the stale tags only, in place (the MERGE keeps its other
+        # columns); one without gets every tag.
+        stored = lake.read(spark, loc).select(F.col(ts.key).alias("subject_id")) \
+            .join(lake.few(spark.table(view)), "subject_id", "left_semi").localCheckpoint()
+        lake.few(stored).createOrReplaceTempView(f"{view}_kept")
+        df = recompute(spark, ts, params, f"{view}_kept", list(todo))
+        new_ones = spark.table(view).join(stored, "subject_id", "left_anti").localCheckpoint()
+        update = columns = {t.code for t in todo} | {"_computed_at", "_as_of"}
         if new_ones.count():  # no stored row: every tag
             lake.few(new_ones).createOrReplaceTempView(f"{view}_new")
-            df = df.unionByName(spark.sql(query(ts, params, f"{view}_new")))
+            df = df.unionByName(spark.sql(query(ts, params, f"{view}_new")), allowMissingColumns=True)
             columns = None
         print(f"[govlake] portrait.{ts.table}: 重算 {len(todo)} 个标签（其余 {len(ts.tags) - len(todo)} 个输入未变，沿用）",
               flush=True)
@@ -144,5 +142,5 @@ def build(spark: SparkSession, s: Settings, gold: Gold, subject: str, params: di
     # `_as_of`: the data date the date-relative tags (ages, "in the last 30 days") were computed for.
     # An incremental build moves it only for the subjects it recomputes (docs/decisions.md).
     df = df.withColumn("_computed_at", F.current_timestamp()).withColumn("_as_of", F.expr(params["as_of"]))
-    replace_subjects(df, loc, ts.key, touched)
+    replace_subjects(df, loc, ts.key, touched, update=update)
     return (spark.read.format("delta").load(loc).count() if touched is None else touched.count()), columns
