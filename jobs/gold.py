@@ -511,16 +511,16 @@ def snapshot(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
     """The named subjects' golden rows ("person", "entity") and credit rows ("credit") as they are
     now; `kept`: snapshots taken before of tables not written since (not read again)."""
     kept = kept or {}
-    out: dict[str, DataFrame | None] = {}
-    for subject, table, key in (PERSON, ENTITY, CREDIT):
+
+    def one(subject: str, table: str, key: str) -> DataFrame | None:
         if subject in kept:
-            out[subject] = kept[subject]
-            continue
+            return kept[subject]
         df = lake.read(spark, lake.path(s, "gold", table))
         who = named["person"].unionByName(named["entity"]) if subject == "credit" else named[subject]
-        out[subject] = None if df is None else \
+        return None if df is None else \
             df.join(lake.few(who.withColumnRenamed("subject_id", key)), key, "left_semi").localCheckpoint()
-    return out
+    with ThreadPoolExecutor(2) as pool:  # each a scan of a whole table: two at a time on two cores
+        return dict(zip(("person", "entity", "credit"), pool.map(one, *zip(PERSON, ENTITY, CREDIT))))
 
 
 class Diff(NamedTuple):
