@@ -109,6 +109,15 @@ class Gold:
     def entities(self) -> list[Mention]:
         return [m for m in self.mentions if m.kind == "entity"]
 
+    def marts_before_portraits(self) -> list[Model]:
+        """The marts that read no portrait, directly or through another mart, in their listed order:
+        an incremental build computes them while it computes the portraits (jobs/gold.run)."""
+        late: set[str] = set()
+        for m in self.marts:
+            if any(a == "portrait" or (a == "mart" and b in late) for a, b in REF.findall(m.sql)):
+                late.add(m.table)
+        return [m for m in self.marts if m.table not in late]
+
     def edited_in_place(self) -> list[InPlace]:
         """The tables an incremental build edits in place (jobs/gold.replace_subjects): what the
         full-rebuild check (jobs/gold.outdated) and the maintenance (jobs/maintain) go through."""

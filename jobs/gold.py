@@ -264,7 +264,7 @@ def replace_subjects(df: DataFrame, location: str, key: str, subjects: DataFrame
 def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, dim: Dimension,
                     touched: DataFrame | None = None, ekey: DataFrame | None = None,
                     delivered: set[str] = frozenset(), relinked: DataFrame | None = None,
-                    old: DataFrame | None = None) -> int:
+                    old: DataFrame | None = None) -> tuple[int, DataFrame | None]:
     """Full (no `touched`): every subject. Incremental: the touched subjects only, and of those
     that already have a golden row only the attributes a `delivered` resource feeds: the others'
     candidate values did not change, so neither did their timelines (a timeline is per subject and
@@ -273,12 +273,15 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
     in any source. `old`: the touched subjects' golden rows before this build (read if absent).
     `touched`: distinct subject_ids, materialised (touched_subjects' checkpoint). They are in the
     universe by construction: OneID has registered every valid key of the new batches first, and
-    links a legacy code only to a registered USCC (so the registry, 1 M persons, is not read here)."""
+    links a legacy code only to a registered USCC (so the registry, 1 M persons, is not read here).
+    Returns the subjects recomputed and, incremental with `old` given, the touched subjects' golden
+    rows as they now are (materialised; None: read them)."""
+    given = old is not None
     if touched is None:
         subjects = universe(spark, s, cat, gold, dim.subject).localCheckpoint()
         _write_dimension(spark, s, dim, versions(spark, s, cat, dim, subjects, ekey), None,
                          lambda hist: wide(dim, hist, subjects))
-        return subjects.count()
+        return subjects.count(), None
     subjects = touched.select("subject_id")
     if old is None:
         old = lake.read(spark, lake.path(s, "gold", dim.table))
@@ -293,7 +296,7 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
     part = subjects.join(whole, "subject_id", "left_anti").localCheckpoint() if fed and old is not None else None
     n_whole, n_part = whole.count(), (part.count() if part is not None else 0)
     if not n_whole and not n_part:
-        return 0
+        return 0, old if given else None
 
     def only(df: DataFrame, these: DataFrame, key: str = "subject_id") -> DataFrame:
         return df.join(these.withColumnRenamed("subject_id", key), key, "left_semi")
@@ -306,16 +309,22 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
         parts.append((part, False, versions(spark, s, cat, dim, part, ekey, fed),
                       lambda hist: patch(dim, only(old, part, dim.key), only(hist, part), fed)))
     keys = _union([x.select("subject_id", F.lit(every).alias("_all")) for x, every, _, _ in parts])
-    _write_dimension(spark, s, dim, _union([v for _, _, v, _ in parts if v is not None]), keys,
-                     lambda hist: _union([current(hist) for *_, current in parts]), fed)
-    return n_whole + n_part
+    rows = _write_dimension(spark, s, dim, _union([v for _, _, v, _ in parts if v is not None]), keys,
+                            lambda hist: _union([current(hist) for *_, current in parts]), fed)
+    if not given or set(rows.columns) != set(old.columns):
+        return n_whole + n_part, None
+    # The named subjects' rows now: those just written, and the others' as they were.
+    now = rows.select(*old.columns).unionByName(old.join(keys.select(F.col("subject_id").alias(dim.key)), dim.key,
+                                                         "left_anti"))
+    return n_whole + n_part, now.localCheckpoint()
 
 
 def _write_dimension(spark: SparkSession, s: Settings, dim: Dimension, v: DataFrame | None,
-                     keys: DataFrame | None, current, attributes: set[str] | None = None) -> None:
+                     keys: DataFrame | None, current, attributes: set[str] | None = None) -> DataFrame | None:
     """History and conflicts from the candidate values `v`, and the current rows `current(history)`.
     `keys` (subject_id, _all): the subjects whose rows are replaced, all of them or (not `_all`) only
-    their rows of `attributes`; None: a full build, every table overwritten."""
+    their rows of `attributes`; None: a full build, every table overwritten. Incremental: returns
+    the rows written in place of those subjects' rows."""
     if v is None:  # no candidate at all: an empty history still has its columns
         v = spark.createDataFrame([], "subject_id string, attribute string, value string, rank int, src int, "
                                       "department string, resource string, _batch_id string, valid_from date")
@@ -323,11 +332,13 @@ def _write_dimension(spark: SparkSession, s: Settings, dim: Dimension, v: DataFr
     hist = timeline(v, ranks).withColumn(dim.key, F.col("subject_id")).cache()
     key_first = [dim.key] + list(HISTORY_COLUMNS)
     conf = conflicts(v, hist).withColumnRenamed("subject_id", dim.key)
+    # Incremental: materialised, so that they are also the subjects' rows as they now are (snapshot).
+    rows = current(hist) if keys is None else current(hist).localCheckpoint()
     writes = [lambda: replace_subjects(hist.select(*key_first), lake.path(s, "gold", f"{dim.table}_history"), dim.key,
                                        keys, attributes, long=True),
               lambda: replace_subjects(conf, lake.path(s, "gold", f"{dim.table}_conflict"), dim.key, keys, attributes,
                                        long=True),
-              lambda: replace_subjects(current(hist), lake.path(s, "gold", dim.table), dim.key, keys)]
+              lambda: replace_subjects(rows, lake.path(s, "gold", dim.table), dim.key, keys)]
     # Incremental: the three tables at once. Each write is a few small jobs and a commit, much of it
     # the driver's fixed cost, so they overlap on two cores (a 1 % delivery: 23-25 s against 33-35 s
     # in turn, docs/decisions.md). A full build writes them in turn: one 1 M-subject write in memory.
@@ -335,6 +346,7 @@ def _write_dimension(spark: SparkSession, s: Settings, dim: Dimension, v: DataFr
         for f in [pool.submit(w) for w in writes]:
             f.result()
     hist.unpersist()
+    return None if keys is None else rows
 
 
 # --- models -----------------------------------------------------------------------------------------
@@ -357,12 +369,14 @@ def register_views(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold)
     """`silver.x` and `gold.x` in model and tag SQL read these session views (silver__x, gold__x)."""
     sql_types = {"string": "string", "date": "date", "timestamp": "timestamp", "integer": "bigint",
                  "decimal": "decimal(18,2)", "boolean": "boolean"}
+    stored = set(lake_tables(s, "silver"))
     for res in cat.resources.values():  # a resource not delivered yet reads as empty, not as an error
+        tables = [t for t in [res.silver_table] + ([f"{res.silver_table}_history"] if res.history else [])
+                  if t not in stored]  # never replaced by an empty view, even briefly: marts may be reading
         cols = ", ".join(f"`{i.name}` {sql_types[cat.elements[i.element].type]}" for i in res.items)
-        empty = spark.createDataFrame([], f"{cols}, _batch_id string, _row_number int, _data_date date, "
-                                          "_ingested_at timestamp, _row_hash string")
-        for table in [res.silver_table] + ([f"{res.silver_table}_history"] if res.history else []):
-            empty.createOrReplaceTempView(f"silver__{table}")
+        for table in tables:
+            spark.createDataFrame([], f"{cols}, _batch_id string, _row_number int, _data_date date, "
+                                      "_ingested_at timestamp, _row_hash string").createOrReplaceTempView(f"silver__{table}")
     for schema in ("silver", "gold", "portrait", "ops"):
         for table in lake_tables(s, schema):
             lake.read(spark, lake.path(s, schema, table)).createOrReplaceTempView(f"{schema}__{table}")
@@ -417,11 +431,14 @@ def register_catalogue(spark: SparkSession, cat: Catalogue) -> None:
 
 def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, params: dict,
                 say=lambda msg: None, unchanged: set[str] = frozenset(),
-                columns: dict[str, set[str]] | None = None) -> list[str]:
+                columns: dict[str, set[str]] | None = None, only: list[Model] | None = None,
+                fixed: bool = True) -> list[str]:
     """Every mart, whole (they are small aggregates over gold, portraits and ops), in order. A mart
     whose every input is in `unchanged` ("schema.table"), or changed only in `columns[input]` and
     none of those read (`may_read`), is not computed; one computed to the rows it already holds is
-    not written. Either way it stays unchanged for the marts reading it. Returns the marts written."""
+    not written. Either way it stays unchanged for the marts reading it. `only`: these marts (the
+    others are built already, or later); `fixed`: also the map tiles and the KPI targets. Returns
+    the marts written."""
     from govlake import geo
     register_catalogue(spark, cat)
     unchanged, written = set(unchanged), []
@@ -442,19 +459,19 @@ def build_marts(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold, pa
         unchanged.add(f"mart.{table}")
         say(f"mart.{table}: 输入未变，保留")
         return True
-    regions = lake.read(spark, lake.path(s, "silver", "code_region"))
+    regions = lake.read(spark, lake.path(s, "silver", "code_region")) if fixed else None
     # The map's county tiles, before the marts that colour them.
     if regions is not None and not kept("region_shape", {"silver.code_region"}):
         shapes = geo.rows(geo.layout([tuple(r) for r in regions.select(
             "region_code", "region_name", "city_code", "city_name").collect()]))
         put(spark.createDataFrame(shapes, "county_code string, county_name string, city_code string, "
                                           "city_name string, polygon string, geojson string"), "region_shape")
-    if gold.targets:
+    if fixed and gold.targets:
         put(spark.createDataFrame([(i + 1, t.code, t.name_zh, float(t.target), t.unit, t.description)
                                    for i, t in enumerate(gold.targets)],
                                   "seq int, code string, name_zh string, target double, unit string, description string"),
             "kpi_target")
-    for m in gold.marts:
+    for m in gold.marts if only is None else only:
         if kept(m.table, {f"{a}.{b}" for a, b in REF.findall(m.sql)}, m.sql):
             continue
         t = time.perf_counter()
@@ -509,7 +526,8 @@ CREDIT_SUBJECT = {"person": "自然人", "entity": "法人"}
 def snapshot(spark: SparkSession, s: Settings, named: dict[str, DataFrame],
              kept: dict[str, DataFrame | None] | None = None) -> dict[str, DataFrame | None]:
     """The named subjects' golden rows ("person", "entity") and credit rows ("credit") as they are
-    now; `kept`: snapshots taken before of tables not written since (not read again)."""
+    now; `kept`: those known already (taken before of a table not written since, or the rows a
+    dimension just wrote), not read again."""
     kept = kept or {}
 
     def one(subject: str, table: str, key: str) -> DataFrame | None:
@@ -718,11 +736,15 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     relinked = spark.createDataFrame([(e,) for e in linked["relinked"]], "subject_id string")
 
     updated: dict[str, int] = {}
+    after: dict[str, DataFrame] = {}  # the named subjects' golden rows now, as the dimensions wrote them
 
     def one_dimension(subject: str, dim: Dimension) -> None:
         t = time.perf_counter()
-        n = updated[subject] = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, new_resources,
-                                               relinked if subject == "entity" else None, before.get(subject))
+        n, rows = build_dimension(spark, s, cat, gold, dim, named.get(subject), ekey, new_resources,
+                                  relinked if subject == "entity" else None, before.get(subject))
+        updated[subject] = n
+        if rows is not None:
+            after[subject] = rows
         say(f"gold.{dim.table}: {'更新' if incremental else '构建'} {n} 行（{time.perf_counter() - t:.1f}s）")
     with ThreadPoolExecutor(2 if incremental else 1) as pool:
         list(pool.map(one_dimension, *zip(*gold.dimensions.items())))
@@ -737,46 +759,61 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         rebuilt.add(model.table)
         say(f"gold.{model.table}: {n} 行")
     t = lap("models", t)
-    written = {"person": updated.get("person"), "entity": updated.get("entity"), "credit": "dim_credit" in rebuilt}
-    now = snapshot(spark, s, named, {k: before[k] for k, w in written.items() if not w}) if incremental else {}
-    changed = diffs(before, now) if incremental else {}
-    touched = neighbours(spark, s, named, before, now, changed) if incremental else {}
-    changes = None
-    if incremental:  # what this build changed in gold and silver, for the portraits (jobs/portrait.py)
-        changes = {f"silver.{t}": None for t in lake_tables(s, "silver") if f"silver.{t}" not in stable}
-        changes |= {t: None for t in linked["written"]}  # OneID's tables it wrote (jobs/oneid.build)
-        changes |= {f"gold.{t}": None for t in rebuilt}
-        for subject, table, _ in (PERSON, ENTITY):
-            if updated.get(subject):
-                changes[f"gold.{table}"] = changed[subject].columns
-                changes[f"gold.{table}_history"] = changes[f"gold.{table}_conflict"] = None
-        say("本次变更：" + "；".join(f"{t}（{'全部列' if c is None else '、'.join(sorted(c))}）"
-                                 for t, c in sorted(changes.items()) if c is None or c))
-    counts = {k: v.count() for k, v in touched.items()}
-    if incremental:
-        say(f"连同同户成员、配偶、法定代表人、雇主与员工，画像更新 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
-    t = lap("neighbours", t)
-    register_views(spark, s, cat, gold)
-
-    portrait_columns: dict[str, set[str]] = {}  # a portrait table changed in these columns only
-
-    def one_tagset(subject: str) -> None:
-        t = time.perf_counter()
-        ts = gold.tagsets[subject]
-        n, cols = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
-        if cols is not None:
-            portrait_columns[f"portrait.{ts.table}"] = cols
-        say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象"
-            f"（{time.perf_counter() - t:.1f}s）")
-    with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
-        list(pool.map(one_tagset, gold.tagsets))
-    portrait.write_dictionary(spark, s, gold)
-    t = lap("portraits", t)
-    register_views(spark, s, cat, gold)
     # Unchanged by an incremental build: the models it did not rebuild, the resources not delivered.
     unchanged = stable | {f"gold.{m.table}" for m in gold.models if m.table not in rebuilt} | \
         ({f"gold.{t}" for t in oneid.TABLES} - linked["written"]) if incremental else set()
-    marts = build_marts(spark, s, cat, gold, params, say, unchanged, portrait_columns)
+    # Incremental: the marts reading no portrait are built meanwhile, in a thread of their own (all
+    # they read is final now). They are mostly the driver's work (each collected, compared and
+    # written from Python), the portraits mostly Spark's tasks, so the two overlap
+    # (docs/decisions.md). A full build builds every mart after the portraits, in turn.
+    early = gold.marts_before_portraits() if incremental else []
+    side = ThreadPoolExecutor(1)
+    first = side.submit(build_marts, spark, s, cat, gold, params, say, unchanged, None, early) if early else None
+    try:
+        written = {"person": updated.get("person"), "entity": updated.get("entity"), "credit": "dim_credit" in rebuilt}
+        now = snapshot(spark, s, named, {k: before[k] for k, w in written.items() if not w} | after) \
+            if incremental else {}
+        changed = diffs(before, now) if incremental else {}
+        touched = neighbours(spark, s, named, before, now, changed) if incremental else {}
+        changes = None
+        if incremental:  # what this build changed in gold and silver, for the portraits (jobs/portrait.py)
+            changes = {f"silver.{t}": None for t in lake_tables(s, "silver") if f"silver.{t}" not in stable}
+            changes |= {t: None for t in linked["written"]}  # OneID's tables it wrote (jobs/oneid.build)
+            changes |= {f"gold.{t}": None for t in rebuilt}
+            for subject, table, _ in (PERSON, ENTITY):
+                if updated.get(subject):
+                    changes[f"gold.{table}"] = changed[subject].columns
+                    changes[f"gold.{table}_history"] = changes[f"gold.{table}_conflict"] = None
+            say("本次变更：" + "；".join(f"{t}（{'全部列' if c is None else '、'.join(sorted(c))}）"
+                                     for t, c in sorted(changes.items()) if c is None or c))
+        counts = {k: v.count() for k, v in touched.items()}
+        if incremental:
+            say(f"连同同户成员、配偶、法定代表人、雇主与员工，画像更新 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
+        t = lap("neighbours", t)
+        register_views(spark, s, cat, gold)
+
+        portrait_columns: dict[str, set[str]] = {}  # a portrait table changed in these columns only
+
+        def one_tagset(subject: str) -> None:
+            t = time.perf_counter()
+            ts = gold.tagsets[subject]
+            n, cols = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
+            if cols is not None:
+                portrait_columns[f"portrait.{ts.table}"] = cols
+            say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象"
+                f"（{time.perf_counter() - t:.1f}s）")
+        with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
+            list(pool.map(one_tagset, gold.tagsets))
+        portrait.write_dictionary(spark, s, gold)
+        t = lap("portraits", t)
+        early_written = first.result() if first else []
+    finally:
+        side.shutdown(wait=True)
+    register_views(spark, s, cat, gold)
+    unchanged |= {f"mart.{t}" for t in ("region_shape", "kpi_target", *(m.table for m in early))
+                  if early and t not in early_written and lake.is_table(spark, lake.path(s, "mart", t))}
+    marts = early_written + build_marts(spark, s, cat, gold, params, say, unchanged, portrait_columns,
+                                        [m for m in gold.marts if m not in early], fixed=not early)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
         .withColumn("built_at", F.current_timestamp())

@@ -126,3 +126,22 @@ def test_a_mart_listed_before_a_mart_it_reads_is_refused(tmp_path):
     with pytest.raises(CatalogueError, match=rf"marts\.yaml:{sql}: kpi reads "
                                              "mart.data_sharing, defined at or after it"):
         goldspec.load(catalogue.load(base), base)
+
+
+def test_marts_reading_a_portrait_even_through_another_mart_wait_for_the_portraits(tmp_path):
+    """An incremental build computes the marts that read no portrait while the portraits are computed;
+    a mart reading a mart that reads a portrait waits too."""
+    gold = goldspec.load(catalogue.load())
+    early = [m.table for m in gold.marts_before_portraits()]
+    reads = {m.table: {f"{a}.{b}" for a, b in goldspec.REF.findall(m.sql)} for m in gold.marts}
+    assert "population" not in early and "kpi" in early, early
+    assert early == [m.table for m in gold.marts if m.table in early]  # listed order kept
+    assert not any(r.startswith("portrait.") for t in early for r in reads[t])
+    base = _copy(tmp_path)
+    f = base / "mart" / "marts.yaml"
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("FROM mart.service_item WHERE level_group = '省级'",
+                              "FROM mart.service_item CROSS JOIN (SELECT count(*) FROM mart.population) p "
+                              "WHERE level_group = '省级'"), encoding="utf-8")
+    after = [m.table for m in goldspec.load(catalogue.load(base), base).marts_before_portraits()]
+    assert "kpi" not in after and set(after) == set(early) - {"kpi"}, after
