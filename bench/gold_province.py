@@ -79,7 +79,7 @@ def main() -> None:
     scratch.use_instance(inst, args.driver_memory)
     from govlake import catalogue, goldspec, lake
     from govlake.config import resolve
-    from govlake.spark import JIT_OPTIONS, get_spark
+    from govlake.spark import JVM_OPTIONS, get_spark
     from jobs import gold, ingest
     s = resolve()
     cat = catalogue.load()
@@ -130,7 +130,7 @@ def main() -> None:
         "incremental_ratio": round(inc_s / full_s, 3),
         "lookup_person_p50_s": round(scratch.pct(lp, 0.5), 3), "lookup_person_p95_s": round(scratch.pct(lp, 0.95), 3),
         "lookup_entity_p50_s": round(scratch.pct(le, 0.5), 3), "lookup_entity_p95_s": round(scratch.pct(le, 0.95), 3),
-        "lookups": len(lp) + len(le), "driver_memory": args.driver_memory, "jit_options": JIT_OPTIONS,
+        "lookups": len(lp) + len(le), "driver_memory": args.driver_memory, "jvm_options": JVM_OPTIONS,
         "spark_jvm_peak_rss_mb": jvm_mb,
         "cores": os.cpu_count(), "machine": f"{platform.machine()} {platform.python_version()}"}
     print(json.dumps(result, ensure_ascii=False, indent=2))
