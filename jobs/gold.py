@@ -296,7 +296,7 @@ def build_dimension(spark: SparkSession, s: Settings, cat: Catalogue, gold: Gold
     part = subjects.join(whole, "subject_id", "left_anti").localCheckpoint() if fed and old is not None else None
     n_whole, n_part = whole.count(), (part.count() if part is not None else 0)
     if not n_whole and not n_part:
-        return 0, old if given else None
+        return 0, None  # nothing written: the rows taken before stand
 
     def only(df: DataFrame, these: DataFrame, key: str = "subject_id") -> DataFrame:
         return df.join(these.withColumnRenamed("subject_id", key), key, "left_semi")
