@@ -120,7 +120,10 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
         df = df.withColumn("__k", F.col(f"`{key}`"))
         if dim.subject == "entity":
             df = resolve_entity(df, "__k", ekey)
-        df = df.where(valid_key_sql(dim.subject, "__k")).join(keep, df["__k"] == keep["subject_id"], "left_semi")
+        # No key check: `subjects` hold valid keys only (the universe, or those a delivery named), so
+        # the join keeps none other; Spark would evaluate a check (a check character over 17 digits)
+        # on every row of the table before the join.
+        df = df.join(keep, df["__k"] == keep["subject_id"], "left_semi")
         cands = []
         for src_no, attr, src, rank in feeds:
             value = F.expr(src.value).cast("string")
@@ -573,6 +576,7 @@ def diff(before: DataFrame | None, now: DataFrame | None, key: str, carry: tuple
 
 
 CARRY = {"person": ("household_id", "spouse_id"), "entity": ("rep_id",)}
+NEIGHBOURS_ZH = {"person": "同户成员、配偶、法定代表人与员工", "entity": "同一法定代表人的法人与雇主"}  # neighbours()
 
 
 def diffs(before: dict[str, DataFrame | None], now: dict[str, DataFrame | None]) -> dict[str, Diff]:
@@ -632,8 +636,10 @@ def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame], be
     insured = lake.read(spark, lake.path(s, "gold", "fct_social_insurance"))
     if insured is not None:
         entities.append(having(insured.where("status = '正常参保'"), "employer_id", person_id=cp))
-    return {"person": _union(persons).where("subject_id IS NOT NULL").distinct().localCheckpoint(),
-            "entity": _union(entities).where("subject_id IS NOT NULL").distinct().localCheckpoint()}
+    # Not materialised here: each tag set's thread materialises its own (run), so that finding the
+    # persons overlaps with finding, then portraying, the entities.
+    return {"person": _union(persons).where("subject_id IS NOT NULL").distinct(),
+            "entity": _union(entities).where("subject_id IS NOT NULL").distinct()}
 
 
 def unchanged_silver(spark: SparkSession, s: Settings, cat: Catalogue, state: DataFrame,
@@ -719,6 +725,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     t = time.perf_counter()
     new_resources = {r.resource for r in new}
     batches = [r.batch_id for r in new]
+
     linked = oneid.build(spark, s, cat, gold, batches if incremental else None,
                          new_resources if incremental else None)
     ekey = oneid.entity_key(spark, s)
@@ -774,7 +781,6 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
         now = snapshot(spark, s, named, {k: before[k] for k, w in written.items() if not w} | after) \
             if incremental else {}
         changed = diffs(before, now) if incremental else {}
-        touched = neighbours(spark, s, named, before, now, changed) if incremental else {}
         changes = None
         if incremental:  # what this build changed in gold and silver, for the portraits (jobs/portrait.py)
             changes = {f"silver.{t}": None for t in lake_tables(s, "silver") if f"silver.{t}" not in stable}
@@ -786,22 +792,34 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
                     changes[f"gold.{table}_history"] = changes[f"gold.{table}_conflict"] = None
             say("本次变更：" + "；".join(f"{t}（{'全部列' if c is None else '、'.join(sorted(c))}）"
                                      for t, c in sorted(changes.items()) if c is None or c))
-        counts = {k: v.count() for k, v in touched.items()}
-        if incremental:
-            say(f"连同同户成员、配偶、法定代表人、雇主与员工，画像更新 自然人 {counts['person']} 人，法人 {counts['entity']} 户")
+        touched = neighbours(spark, s, named, before, now, changed) if incremental else {}
         t = lap("neighbours", t)
         register_views(spark, s, cat, gold)
 
         portrait_columns: dict[str, set[str]] = {}  # a portrait table changed in these columns only
+        counts: dict[str, int] = {}
+        soon: dict[str, tuple[list[Model], list[str]]] = {}  # per tag set: the marts built after it, written
 
         def one_tagset(subject: str) -> None:
             t = time.perf_counter()
             ts = gold.tagsets[subject]
-            n, cols = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
+            who = touched.get(subject)
+            if who is not None:  # the subjects to portray, materialised in this tag set's thread
+                who = who.localCheckpoint()
+                counts[subject] = who.count()
+                say(f"连同{NEIGHBOURS_ZH[subject]}，画像更新 {portrait.SUBJECT_ZH[subject]} "
+                    f"{counts[subject]} {'人' if subject == 'person' else '户'}")
+            n, cols = portrait.build(spark, s, gold, subject, params, who, changes)
             if cols is not None:
                 portrait_columns[f"portrait.{ts.table}"] = cols
             say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象"
                 f"（{time.perf_counter() - t:.1f}s）")
+            mine = gold.marts_after_portrait(ts.table) if incremental else []
+            if mine:  # the marts reading this portrait alone, at once: meanwhile the other one is built
+                lake.read(spark, lake.path(s, "portrait", ts.table)).createOrReplaceTempView(f"portrait__{ts.table}")
+                soon[subject] = (mine, build_marts(spark, s, cat, gold, params, say, unchanged,
+                                                   None if cols is None else {f"portrait.{ts.table}": cols},
+                                                   mine, fixed=False))
         with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
             list(pool.map(one_tagset, gold.tagsets))
         portrait.write_dictionary(spark, s, gold)
@@ -810,10 +828,12 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     finally:
         side.shutdown(wait=True)
     register_views(spark, s, cat, gold)
-    unchanged |= {f"mart.{t}" for t in ("region_shape", "kpi_target", *(m.table for m in early))
+    built = early + [m for ms, _ in soon.values() for m in ms]
+    early_written += [t for _, w in soon.values() for t in w]
+    unchanged |= {f"mart.{t}" for t in ("region_shape", "kpi_target", *(m.table for m in built))
                   if early and t not in early_written and lake.is_table(spark, lake.path(s, "mart", t))}
     marts = early_written + build_marts(spark, s, cat, gold, params, say, unchanged, portrait_columns,
-                                        [m for m in gold.marts if m not in early], fixed=not early)
+                                        [m for m in gold.marts if m not in built], fixed=not early)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
         .withColumn("built_at", F.current_timestamp())
