@@ -13,7 +13,8 @@ Incremental: OneID reads only what the new batches brought (jobs/oneid.py). The 
 recompute the subjects the new batches name (and the entities whose legacy codes OneID linked anew)
 and replace their rows. A model is rebuilt
 only when one of the resources it reads has new batches; the portraits recompute the subjects named
-and one hop around them (an entity's legal representative, a person's entities).
+and one hop around them (an entity's legal representative, a person's entities), along the relations
+through which a portrait reads what changed (`reads_through`).
 """
 from __future__ import annotations
 
@@ -589,14 +590,42 @@ def diffs(before: dict[str, DataFrame | None], now: dict[str, DataFrame | None])
     return out
 
 
-def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame], before: dict[str, DataFrame | None],
-               now: dict[str, DataFrame | None], changed: dict[str, Diff]) -> dict[str, DataFrame]:
+# The tables holding a related subject's record, by the kind of subject changed: what a portrait
+# reads of a neighbour through a relation. A dimension or dim_credit changes only in the rows of the
+# subjects a delivery named (their diffs say which columns); any other table may change elsewhere.
+RELATED = {"person": ("gold.dim_person", "gold.dim_credit"), "entity": ("gold.dim_legal_entity", "gold.dim_credit")}
+
+
+def reads_through(gold: Gold, subject: str, column: str, related: str, columns: set[str] | None,
+                  changes: dict[str, set[str] | None]) -> bool:
+    """Whether a `subject` portrait may read what changed of a `related` subject through the relation
+    named by `column` (spouse_id, household_id, employer_uscc, rep_id, employer_id): one of its bases
+    names the column and reads the related subject's record (RELATED), and either may read one of
+    `columns` (the columns the named subjects' records changed in; None: any) or reads another table
+    the build changed (`changes`, as for `jobs.portrait.stale`: gold.dim_household beside the
+    household members' records). By name, so conservative: an employment delivery changes
+    employer_uscc, which the spouse's base reads and the household's does not."""
+    for sql in gold.tagsets[subject].bases.values():
+        reads = {f"{a}.{b}" for a, b in REF.findall(sql)}
+        if column not in WORD.findall(sql) or not reads & set(RELATED[related]):
+            continue
+        if may_read(sql, columns) or any(t in changes and may_read(sql, changes[t])
+                                         for t in reads - set(RELATED["person"] + RELATED["entity"])):
+            return True
+    return False
+
+
+def neighbours(spark: SparkSession, s: Settings, gold: Gold, named: dict[str, DataFrame],
+               before: dict[str, DataFrame | None], now: dict[str, DataFrame | None], changed: dict[str, Diff],
+               changes: dict[str, set[str] | None]) -> dict[str, DataFrame]:
     """The subjects whose portraits read a changed subject (lakehouse/portrait/*.yaml): for a person
     whose golden or credit record changed, the members of the household, the spouse, the entities
     represented and the insured employers; for a changed entity, its legal representative, the
     entities sharing that representative and its employees. Old and new relations both count (a
-    person who moved leaves a household changed too). Plus the named subjects themselves. `before`
-    and `now`: their snapshots before and after the dimensions were rebuilt; `changed`: diffs()."""
+    person who moved leaves a household changed too). A relation is followed only when a portrait
+    reads through it what changed (`reads_through`). Plus the named subjects themselves. `before`
+    and `now`: their snapshots before and after the dimensions were rebuilt; `changed`: diffs();
+    `changes`: what the build changed, by table."""
     dp = lake.read(spark, lake.path(s, "gold", "dim_person"))
     de = lake.read(spark, lake.path(s, "gold", "dim_legal_entity"))
     if dp is None or de is None:
@@ -618,6 +647,13 @@ def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame], be
     spouses = sorted(relations["person"]["spouse_id"] - {None})
     reps = sorted(relations["entity"]["rep_id"] - {None})
 
+    # The columns the named subjects' golden or credit records changed in (all of them for a record
+    # gained or lost: Diff), by kind of subject.
+    cols = {subject: changed[subject].columns | changed[f"{subject}_credit"].columns for subject in ("person", "entity")}
+
+    def via(subject: str, column: str, related: str, keys: list[str]) -> list[str]:
+        return keys if keys and reads_through(gold, subject, column, related, cols[related], changes) else []
+
     def having(df: DataFrame, out: str, **keys: list[str]) -> DataFrame:
         """`out` of the rows whose column k is one of keys[k], for any k: one scan of `df`, each row
         unfolded into (k, value) pairs and semi-joined to the broadcast keys. Not `isin`: an IN list
@@ -630,12 +666,16 @@ def neighbours(spark: SparkSession, s: Settings, named: dict[str, DataFrame], be
         pairs = F.explode(F.array(*[F.struct(F.lit(k).alias("__k"), F.col(k).cast("string").alias("__v")) for k in keys]))
         return df.select(F.col(out).alias("subject_id"), pairs.alias("__p")).select("subject_id", "__p.*") \
             .join(F.broadcast(wanted), ["__k", "__v"], "left_semi").select("subject_id")
-    persons = [named["person"], having(dp, "person_id", spouse_id=cp, employer_uscc=ce, household_id=households),
-               listed(sorted(set(reps) | set(spouses)))]
-    entities = [named["entity"], having(de, "entity_id", rep_id=sorted(set(cp) | set(reps)))]
+    persons = [named["person"], having(dp, "person_id", spouse_id=via("person", "spouse_id", "person", cp),
+                                       employer_uscc=via("person", "employer_uscc", "entity", ce),
+                                       household_id=via("person", "household_id", "person", households)),
+               listed(sorted(set(via("person", "rep_id", "entity", reps)) |
+                             set(via("person", "spouse_id", "person", spouses))))]
+    entities = [named["entity"], having(de, "entity_id", rep_id=sorted(set(via("entity", "rep_id", "person", cp)) |
+                                                                       set(via("entity", "rep_id", "entity", reps))))]
     insured = lake.read(spark, lake.path(s, "gold", "fct_social_insurance"))
-    if insured is not None:
-        entities.append(having(insured.where("status = '正常参保'"), "employer_id", person_id=cp))
+    if insured is not None and (employees := via("entity", "employer_id", "person", cp)):
+        entities.append(having(insured.where("status = '正常参保'"), "employer_id", person_id=employees))
     # Not materialised here: each tag set's thread materialises its own (run), so that finding the
     # persons overlaps with finding, then portraying, the entities.
     return {"person": _union(persons).where("subject_id IS NOT NULL").distinct(),
@@ -792,7 +832,7 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
                     changes[f"gold.{table}_history"] = changes[f"gold.{table}_conflict"] = None
             say("本次变更：" + "；".join(f"{t}（{'全部列' if c is None else '、'.join(sorted(c))}）"
                                      for t, c in sorted(changes.items()) if c is None or c))
-        touched = neighbours(spark, s, named, before, now, changed) if incremental else {}
+        touched = neighbours(spark, s, gold, named, before, now, changed, changes) if incremental else {}
         t = lap("neighbours", t)
         register_views(spark, s, cat, gold)
 

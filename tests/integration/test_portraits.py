@@ -286,6 +286,50 @@ def test_a_delivery_recomputes_only_the_subjects_it_touches(built, spark, settin
     assert [(r.person_id, r.linked) for r in link] == [(miskeyed.person_id, True)], link
 
 
+def test_an_employment_delivery_reaches_the_spouse_not_the_household(built, spark, settings):
+    """A new employer is read by the spouse's portrait (是否双职工家庭), not by the other household
+    members' (their household tags read birth and death dates): only the person and the spouse are
+    recomputed. The next test but one holds the result against a full build."""
+    from govlake import catalogue
+    from govlake.province.writer import DeliveryWriter
+    from jobs import gold, ingest
+    _table(spark, settings, "gold", "dim_person").where("death_date IS NULL").createOrReplaceTempView("__alive")
+    _table(spark, settings, "portrait", "person_tags").createOrReplaceTempView("__tags")
+    x = spark.sql("""
+        SELECT x.person_id, x.name, x.spouse_id, min(y.person_id) AS mate
+        FROM __alive x JOIN __alive s ON s.person_id = x.spouse_id
+        JOIN __alive y ON y.household_id = x.household_id AND y.person_id NOT IN (x.person_id, x.spouse_id)
+        WHERE x.employer_uscc IS NULL AND y.person_id IN (SELECT person_id FROM __tags)
+          AND s.person_id IN (SELECT person_id FROM __tags)
+        GROUP BY 1, 2, 3 ORDER BY 1 LIMIT 1""").first()
+    assert x is not None, "the sample has no unemployed married person sharing a household with another"
+    employer = _table(spark, settings, "gold", "dim_legal_entity").where("entity_kind = '企业'") \
+        .orderBy("entity_id").first().entity_id
+    tags = _table(spark, settings, "portrait", "person_tags")
+    at = {r.person_id: r._computed_at for r in tags.where(f"person_id IN ('{x.spouse_id}', '{x.mate}')").collect()}
+    day = _as_of(spark, settings)
+    folder = Path(settings.landing) / "renshe" / "employment" / f"{day:%Y%m%d}-902"
+    w = DeliveryWriter(folder, "employment", "jsonl", "utf-8", ["sfzh", "xm", "ygdwdm", "djlx", "djrq"])
+    w.write([x.person_id, x.name, employer, "就业登记", day.isoformat()])
+    w.close({"department": "renshe", "department_zh": "省人力资源和社会保障厅", "resource": "renshe.employment",
+             "resource_zh": "就业登记信息", "delivery_id": folder.name, "mode": "incremental",
+             "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
+             "header_style": "pinyin"})
+    cat = catalogue.load()
+    ingest.run_in(spark, settings, cat, [cat.resource("renshe.employment")])
+    result = gold.run(spark, settings, cat)
+    assert result["incremental"] and result["named"] == {"person": 1, "entity": 1}, result
+    assert _table(spark, settings, "gold", "dim_person").where(f"person_id = '{x.person_id}'").first() \
+        .employer_uscc == employer
+    spouses = {x.person_id, x.spouse_id} | {r.person_id for r in _table(spark, settings, "gold", "dim_person")
+                                            .where(f"spouse_id = '{x.person_id}'").select("person_id").collect()}
+    assert result["touched"] == {"person": len(spouses), "entity": 1}, result
+    after = _table(spark, settings, "portrait", "person_tags")
+    assert after.where(f"person_id = '{x.person_id}'").first().employer_id == employer
+    assert after.where(f"person_id = '{x.spouse_id}'").first()._computed_at != at[x.spouse_id]
+    assert after.where(f"person_id = '{x.mate}'").first()._computed_at == at[x.mate]
+
+
 def test_maintenance_rewrites_the_tables_builds_edited_in_place_keeping_their_rows(built, spark, settings):
     """After the incremental builds above, `govlake lake maintain --every 1` rewrites each golden and
     portrait table they merged into, row for row; a second run finds nothing to do."""
