@@ -10,6 +10,8 @@ export UV_PROJECT_ENVIRONMENT="$ROOT/.govlake/venv/project"
 PROJECT_BIN="$UV_PROJECT_ENVIRONMENT/bin"
 
 ensure_uv() {
+  # a user install from an earlier run lands in ~/.local/bin, which need not be on PATH
+  command -v uv >/dev/null 2>&1 || [ ! -x "$HOME/.local/bin/uv" ] || export PATH="$HOME/.local/bin:$PATH"
   if ! command -v uv >/dev/null 2>&1; then
     log "installing uv from PyPI"
     python3 -m pip install --quiet --user "uv==0.13.8" || python3 -m pip install --quiet "uv==0.13.8"
