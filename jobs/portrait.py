@@ -36,7 +36,11 @@ def query(ts: TagSet, params: dict, touched: str | None = None) -> str:
     for i, name in enumerate(names):
         body = sql_of(ts.bases[name], **params)
         if touched:
-            body = (f"SELECT b.* FROM ({body}) b LEFT SEMI JOIN {touched} t ON b.`{ts.key}` = t.subject_id")
+            # A filter, not a semi-join: Spark pushes an IN-subquery filter down through a base's outer
+            # joins to the subject's own scan, and only then turns it into a (broadcast) semi-join. A
+            # semi-join written around the base stays on top of it, so every join inside ran for all
+            # 1 M subjects (docs/decisions.md, 2026-12-07).
+            body = f"SELECT b.* FROM ({body}) b WHERE b.`{ts.key}` IN (SELECT subject_id FROM {touched})"
         parts.append(f"({body}) {name}" if i == 0 else
                      f"LEFT JOIN ({body}) {name} ON {name}.`{ts.key}` = {first}.`{ts.key}`")
     cols = [f"{first}.`{ts.key}` AS `{ts.key}`"]

@@ -76,7 +76,7 @@ def test_tag_query_joins_every_base_and_restricts_to_touched_subjects():
     assert "gold__dim_person" in sql and "gold.dim_person" not in sql and "${as_of}" not in sql
     assert f"AS `{ts.tags[-1].code}`" in sql
     inc = portrait.query(ts, {"as_of": "DATE'2026-11-24'"}, touched="__touched")
-    assert inc.count("LEFT SEMI JOIN __touched") == len(ts.bases)
+    assert inc.count("IN (SELECT subject_id FROM __touched)") == len(ts.bases)
 
 
 
