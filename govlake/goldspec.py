@@ -118,18 +118,6 @@ class Gold:
                 late.add(m.table)
         return [m for m in self.marts if m.table not in late]
 
-    def marts_after_portrait(self, table: str) -> list[Model]:
-        """The marts reading portrait.`table` and no other portrait, nor a mart that reads one, in
-        their listed order: an incremental build computes them as soon as that portrait is built."""
-        late = {m.table for m in self.marts} - {m.table for m in self.marts_before_portraits()}
-        out = []
-        for m in self.marts:
-            refs = REF.findall(m.sql)
-            if {b for a, b in refs if a == "portrait"} == {table} and \
-                    not any(a == "mart" and b in late for a, b in refs):
-                out.append(m)
-        return out
-
     def edited_in_place(self) -> list[InPlace]:
         """The tables an incremental build edits in place (jobs/gold.replace_subjects): what the
         full-rebuild check (jobs/gold.outdated) and the maintenance (jobs/maintain) go through."""

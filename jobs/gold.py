@@ -676,10 +676,10 @@ def neighbours(spark: SparkSession, s: Settings, gold: Gold, named: dict[str, Da
     insured = lake.read(spark, lake.path(s, "gold", "fct_social_insurance"))
     if insured is not None and (employees := via("entity", "employer_id", "person", cp)):
         entities.append(having(insured.where("status = '正常参保'"), "employer_id", person_id=employees))
-    # Not materialised here: each tag set's thread materialises its own (run), so that finding the
-    # persons overlaps with finding, then portraying, the entities.
-    return {"person": _union(persons).where("subject_id IS NOT NULL").distinct(),
-            "entity": _union(entities).where("subject_id IS NOT NULL").distinct()}
+    # Materialised here, before either portrait starts: finding them inside the tag sets' threads
+    # (overlapping the other portrait) measured slower (docs/decisions.md, 2026-12-07 (2)).
+    return {"person": _union(persons).where("subject_id IS NOT NULL").distinct().localCheckpoint(),
+            "entity": _union(entities).where("subject_id IS NOT NULL").distinct().localCheckpoint()}
 
 
 def unchanged_silver(spark: SparkSession, s: Settings, cat: Catalogue, state: DataFrame,
@@ -833,33 +833,23 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
             say("本次变更：" + "；".join(f"{t}（{'全部列' if c is None else '、'.join(sorted(c))}）"
                                      for t, c in sorted(changes.items()) if c is None or c))
         touched = neighbours(spark, s, gold, named, before, now, changed, changes) if incremental else {}
+        counts = {k: v.count() for k, v in touched.items()}
+        for subject, n in counts.items():
+            say(f"连同{NEIGHBOURS_ZH[subject]}，画像更新 {portrait.SUBJECT_ZH[subject]} "
+                f"{n} {'人' if subject == 'person' else '户'}")
         t = lap("neighbours", t)
         register_views(spark, s, cat, gold)
 
         portrait_columns: dict[str, set[str]] = {}  # a portrait table changed in these columns only
-        counts: dict[str, int] = {}
-        soon: dict[str, tuple[list[Model], list[str]]] = {}  # per tag set: the marts built after it, written
 
         def one_tagset(subject: str) -> None:
             t = time.perf_counter()
             ts = gold.tagsets[subject]
-            who = touched.get(subject)
-            if who is not None:  # the subjects to portray, materialised in this tag set's thread
-                who = who.localCheckpoint()
-                counts[subject] = who.count()
-                say(f"连同{NEIGHBOURS_ZH[subject]}，画像更新 {portrait.SUBJECT_ZH[subject]} "
-                    f"{counts[subject]} {'人' if subject == 'person' else '户'}")
-            n, cols = portrait.build(spark, s, gold, subject, params, who, changes)
+            n, cols = portrait.build(spark, s, gold, subject, params, touched.get(subject), changes)
             if cols is not None:
                 portrait_columns[f"portrait.{ts.table}"] = cols
             say(f"portrait.{ts.table}: {len(ts.tags)} 个标签，{'更新' if incremental else '计算'} {n} 个对象"
                 f"（{time.perf_counter() - t:.1f}s）")
-            mine = gold.marts_after_portrait(ts.table) if incremental else []
-            if mine:  # the marts reading this portrait alone, at once: meanwhile the other one is built
-                lake.read(spark, lake.path(s, "portrait", ts.table)).createOrReplaceTempView(f"portrait__{ts.table}")
-                soon[subject] = (mine, build_marts(spark, s, cat, gold, params, say, unchanged,
-                                                   None if cols is None else {f"portrait.{ts.table}": cols},
-                                                   mine, fixed=False))
         with ThreadPoolExecutor(2 if incremental else 1) as pool:  # as the dimensions, for the same reasons
             list(pool.map(one_tagset, gold.tagsets))
         portrait.write_dictionary(spark, s, gold)
@@ -868,12 +858,10 @@ def run(spark: SparkSession, s: Settings, cat: Catalogue | None = None, full: bo
     finally:
         side.shutdown(wait=True)
     register_views(spark, s, cat, gold)
-    built = early + [m for ms, _ in soon.values() for m in ms]
-    early_written += [t for _, w in soon.values() for t in w]
-    unchanged |= {f"mart.{t}" for t in ("region_shape", "kpi_target", *(m.table for m in built))
+    unchanged |= {f"mart.{t}" for t in ("region_shape", "kpi_target", *(m.table for m in early))
                   if early and t not in early_written and lake.is_table(spark, lake.path(s, "mart", t))}
     marts = early_written + build_marts(spark, s, cat, gold, params, say, unchanged, portrait_columns,
-                                        [m for m in gold.marts if m not in built], fixed=not early)
+                                        [m for m in gold.marts if m not in early], fixed=not early)
     t = lap("marts", t)
     st = spark.createDataFrame([(r.batch_id, r.resource) for r in new], "batch_id string, resource string") \
         .withColumn("built_at", F.current_timestamp())

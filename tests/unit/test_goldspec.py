@@ -146,28 +146,3 @@ def test_marts_reading_a_portrait_even_through_another_mart_wait_for_the_portrai
     after = [m.table for m in goldspec.load(catalogue.load(base), base).marts_before_portraits()]
     assert "kpi" not in after and set(after) == set(early) - {"kpi"}, after
 
-
-def test_a_mart_reading_one_portrait_alone_is_built_right_after_it(tmp_path):
-    """An incremental build computes a mart reading one portrait (and no other, nor a mart that reads
-    one) in that portrait's thread, as soon as it is built; one reading both waits for both."""
-    gold = goldspec.load(catalogue.load())
-    person = [m.table for m in gold.marts_after_portrait("person_tags")]
-    entity = [m.table for m in gold.marts_after_portrait("entity_tags")]
-    assert "population" in person and "market_entity" in entity, (person, entity)
-    early = {m.table for m in gold.marts_before_portraits()}
-    for table, soon in (("person_tags", person), ("entity_tags", entity)):
-        for m in soon:
-            refs = {(a, b) for x in gold.marts if x.table == m for a, b in goldspec.REF.findall(x.sql)}
-            assert {b for a, b in refs if a == "portrait"} == {table}, (m, refs)
-            assert not any(a == "mart" and b not in early for a, b in refs), (m, refs)
-    assert not set(person) & set(entity) and "credit_event" not in person + entity  # it reads both
-    base = _copy(tmp_path)
-    f = base / "mart" / "marts.yaml"
-    text = f.read_text(encoding="utf-8")
-    old = "      FROM portrait.entity_tags\n"
-    assert old in text
-    f.write_text(text.replace(old, "      FROM portrait.entity_tags CROSS JOIN (SELECT count(*) FROM portrait.person_tags) p\n"),
-                 encoding="utf-8")
-    changed = goldspec.load(catalogue.load(base), base)
-    assert "market_entity" not in [m.table for m in changed.marts_after_portrait("entity_tags")]
-    assert "market_entity" not in [m.table for m in changed.marts_after_portrait("person_tags")]
