@@ -121,10 +121,10 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
         df = df.withColumn("__k", F.col(f"`{key}`"))
         if dim.subject == "entity":
             df = resolve_entity(df, "__k", ekey)
-        # No key check: `subjects` hold valid keys only (the universe, or those a delivery named), so
-        # the join keeps none other; Spark would evaluate a check (a check character over 17 digits)
-        # on every row of the table before the join.
-        df = df.join(keep, df["__k"] == keep["subject_id"], "left_semi")
+        # The key check keeps no row the join would drop (`subjects` hold valid keys only), but the
+        # dimensions phase of the 1 M bench took 16-17 s with it and 21-26 s without it
+        # (docs/decisions.md, 2026-12-07 (2)).
+        df = df.where(valid_key_sql(dim.subject, "__k")).join(keep, df["__k"] == keep["subject_id"], "left_semi")
         cands = []
         for src_no, attr, src, rank in feeds:
             value = F.expr(src.value).cast("string")
