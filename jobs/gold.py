@@ -121,9 +121,9 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
         df = df.withColumn("__k", F.col(f"`{key}`"))
         if dim.subject == "entity":
             df = resolve_entity(df, "__k", ekey)
-        # The key check keeps no row the join would drop (`subjects` hold valid keys only), but the
-        # dimensions phase of the 1 M bench took 16-17 s with it and 21-26 s without it
-        # (docs/decisions.md, 2026-12-07 (2)).
+        # The key check keeps no row the join would drop (`subjects` hold valid keys only). Kept: the
+        # incremental dimensions phase of the 1 M bench took 14.7-19.9 s in four runs with it and
+        # 21.2-26.3 s in four without it; why is not known (docs/decisions.md, 2026-12-07 (2)).
         df = df.where(valid_key_sql(dim.subject, "__k")).join(keep, df["__k"] == keep["subject_id"], "left_semi")
         cands = []
         for src_no, attr, src, rank in feeds:
