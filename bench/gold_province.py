@@ -7,7 +7,11 @@ On the lake bench/ingest_province.py left in its scratch instance (1 million per
 1. full build: OneID, golden dimensions, models, every portrait tag, the marts (`govlake gold build --full`);
 2. a 1 % delivery: employment registrations for 1 % of the persons, one new day, ingested, then
    the incremental build (goal: <= 10 % of the full build);
-3. portrait lookup by ID through Trino, 200 random persons and 100 entities (goal: p95 <= 1 s).
+3. portrait lookup by ID through Trino, 200 random persons and 100 entities (goal: p95 <= 1 s);
+4. the incremental build as the scheduler runs it (dags/govlake_gold.py): a second 1 % delivery, the
+   next day, ingested by `govlake ingest run`, then `govlake gold build` in a process of its own,
+   so with a JVM started cold. Step 2 runs in the JVM the full build has just warmed up (its
+   compiled code, its Delta snapshots); a scheduled build does not have them.
 
 Prints and appends to bench/results/gold_province.jsonl: times, touched subjects, the ratio, lookup
 p50/p95, Spark driver peak memory, and the JVM's CPU seconds per build by kind of thread (tasks, JIT
@@ -19,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import platform
 import random
 import subprocess
@@ -50,6 +55,25 @@ def one_percent_delivery(spark, s, day: dt.date, seed: int) -> int:
              "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
              "header_style": "pinyin"})
     return len(people)
+
+
+def scheduled_incremental(env: dict, rows: int) -> dict:
+    """Step 4: the waiting delivery ingested, then `govlake gold build` in a new process, as the DAGs
+    run them. The build's own time (from its last line, comparable with the full build's, whose JVM
+    start is not counted either) and the process's, JVM start included."""
+    cli = str(ROOT / ".govlake/venv/project/bin/govlake")
+    print(f"[bench] scheduled incremental: {rows} more employment registrations, `govlake gold build` in a new "
+          "process ...", flush=True)
+    subprocess.run([cli, "ingest", "run", "renshe.employment"], env=env, check=True)
+    t = time.perf_counter()
+    out = subprocess.run([cli, "gold", "build"], env=env, check=True, capture_output=True, text=True).stdout
+    process_s = time.perf_counter() - t
+    print(out, end="", flush=True)
+    done = re.findall(r"基础库与画像构建完成，用时 ([0-9.]+)s", out)
+    if "（增量）" not in out or not done:
+        raise SystemExit("[bench] `govlake gold build` did not run an incremental build")
+    return {"scheduled_delivery_rows": rows, "scheduled_incremental_build_s": float(done[-1]),
+            "scheduled_incremental_process_s": round(process_s, 1)}
 
 
 def lookups(s, ids: list[str], subject: str) -> list[float]:
@@ -107,6 +131,7 @@ def main() -> None:
                     .sample(fraction=min(1.0, 3 * args.lookups / max(entities, 1)), seed=args.seed)
                     .limit(args.lookups // 2).collect()]
         jvm_mb = scratch.jvm_peak_mb(spark)
+        n2 = one_percent_delivery(spark, s, day + dt.timedelta(days=1), args.seed + 1)  # for step 4
     finally:
         spark.stop()
     env = {**os.environ, **s.env()}
@@ -118,6 +143,7 @@ def main() -> None:
         le = lookups(s, sample_e, "entity")
     finally:
         subprocess.run([str(trino), "stop"], env=env, check=False)
+    cold = scheduled_incremental(env, n2)
     result = {
         "date": dt.datetime.now().isoformat(timespec="seconds"), "persons": persons, "entities": entities,
         "tags": {k: len(v.tags) for k, v in goldspec.load(cat).tagsets.items()},
@@ -128,13 +154,15 @@ def main() -> None:
         "incremental_jvm_cpu_s": inc_cpu, "touched": inc.get("touched"), "named": inc.get("named"),
         "models_rebuilt": inc.get("models"), "marts_rebuilt": inc.get("marts"),
         "incremental_ratio": round(inc_s / full_s, 3),
+        **cold, "scheduled_incremental_ratio": round(cold["scheduled_incremental_build_s"] / full_s, 3),
         "lookup_person_p50_s": round(scratch.pct(lp, 0.5), 3), "lookup_person_p95_s": round(scratch.pct(lp, 0.95), 3),
         "lookup_entity_p50_s": round(scratch.pct(le, 0.5), 3), "lookup_entity_p95_s": round(scratch.pct(le, 0.95), 3),
         "lookups": len(lp) + len(le), "driver_memory": args.driver_memory, "jvm_options": JVM_OPTIONS,
         "spark_jvm_peak_rss_mb": jvm_mb,
         "cores": os.cpu_count(), "machine": f"{platform.machine()} {platform.python_version()}"}
     print(json.dumps(result, ensure_ascii=False, indent=2))
-    print(f"goal: incremental <= 10 % of full -> {'met' if result['incremental_ratio'] <= 0.10 else 'NOT met'}; "
+    print(f"goal: incremental <= 10 % of full -> {'met' if result['incremental_ratio'] <= 0.10 else 'NOT met'} "
+          f"(as scheduled, a cold JVM: {result['scheduled_incremental_ratio']:.1%}); "
           f"lookup p95 <= 1 s -> {'met' if max(result['lookup_person_p95_s'], result['lookup_entity_p95_s']) <= 1 else 'NOT met'}")
     with (ROOT / "bench" / "results" / "gold_province.jsonl").open("a", encoding="utf-8") as f:
         f.write(json.dumps(result, ensure_ascii=False) + "\n")
