@@ -122,8 +122,9 @@ def versions(spark: SparkSession, s: Settings, cat: Catalogue, dim: Dimension, s
         if dim.subject == "entity":
             df = resolve_entity(df, "__k", ekey)
         # The key check keeps no row the join would drop (`subjects` hold valid keys only). Kept: the
-        # incremental dimensions phase of the 1 M bench took 14.7-19.9 s in four runs with it and
-        # 21.2-26.3 s in four without it; why is not known (docs/decisions.md, 2026-12-07 (2)).
+        # warm incremental dimensions phase of the 1 M bench took 14.7-19.9 s in five runs with it
+        # and 21.0-26.3 s in six without it, though alone, once compiled, it costs nothing; why is
+        # not known (docs/decisions.md, 2026-12-07 (2) and (3)).
         df = df.where(valid_key_sql(dim.subject, "__k")).join(keep, df["__k"] == keep["subject_id"], "left_semi")
         cands = []
         for src_no, attr, src, rank in feeds:
