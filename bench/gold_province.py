@@ -23,9 +23,9 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import platform
 import random
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -33,6 +33,7 @@ from pathlib import Path
 import scratch
 
 ROOT = Path(__file__).resolve().parents[1]
+CLI = str(ROOT / ".govlake" / "venv" / "project" / "bin" / "govlake")
 
 
 def one_percent_delivery(spark, s, day: dt.date, seed: int) -> int:
@@ -61,14 +62,15 @@ def scheduled_incremental(env: dict, rows: int) -> dict:
     """Step 4: the waiting delivery ingested, then `govlake gold build` in a new process, as the DAGs
     run them. The build's own time (from its last line, comparable with the full build's, whose JVM
     start is not counted either) and the process's, JVM start included."""
-    cli = str(ROOT / ".govlake/venv/project/bin/govlake")
     print(f"[bench] scheduled incremental: {rows} more employment registrations, `govlake gold build` in a new "
           "process ...", flush=True)
-    subprocess.run([cli, "ingest", "run", "renshe.employment"], env=env, check=True)
+    subprocess.run([CLI, "ingest", "run", "renshe.employment"], env=env, check=True)
     t = time.perf_counter()
-    out = subprocess.run([cli, "gold", "build"], env=env, check=True, capture_output=True, text=True).stdout
-    process_s = time.perf_counter() - t
+    run = subprocess.run([CLI, "gold", "build"], env=env, stdout=subprocess.PIPE, text=True)  # stderr passes through
+    process_s, out = time.perf_counter() - t, run.stdout
     print(out, end="", flush=True)
+    if run.returncode:
+        raise SystemExit(f"[bench] `govlake gold build` failed (exit {run.returncode})")
     done = re.findall(r"基础库与画像构建完成，用时 ([0-9.]+)s", out)
     if "（增量）" not in out or not done:
         raise SystemExit("[bench] `govlake gold build` did not run an incremental build")
@@ -138,7 +140,7 @@ def main() -> None:
     trino = ROOT / "infra" / "trino" / "trino.sh"
     subprocess.run([str(trino), "start"], env=env, check=True)
     try:
-        subprocess.run([str(ROOT / ".govlake/venv/project/bin/govlake"), "lake", "register"], env=env, check=True)
+        subprocess.run([CLI, "lake", "register"], env=env, check=True)
         lp = lookups(s, sample_p, "person")
         le = lookups(s, sample_e, "entity")
     finally:
