@@ -8,6 +8,9 @@ incremental builds have edited in place often enough (jobs/maintain.py; here, so
 runs beside a build: the DAG allows one run at a time). Emits `govlake://gold/<table>`,
 `govlake://portrait/<table>` and `govlake://mart/<table>`.
 Like the ingestion DAGs, the task runs the project's CLI as a subprocess and this file reads YAML only.
+`govlake gold build` hands the build to the gold build service when it runs (govlake/buildservice.py,
+started by `make up`): a warm Spark session instead of a cold JVM per build; otherwise it builds in
+its own process.
 """
 from __future__ import annotations
 

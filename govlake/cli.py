@@ -62,6 +62,15 @@ def _maintain(args) -> int:
 
 
 def _gold(args) -> int:
+    from govlake import buildservice
+    from govlake.config import resolve
+    s = resolve()
+    if args.gold_command == "serve":
+        return buildservice.serve(s)
+    if args.gold_command == "ping":
+        return buildservice.ping(s)
+    if not args.local and (rc := buildservice.build(s, args.full)) is not None:
+        return rc
     from jobs import gold
     return gold.main(full=args.full)
 
@@ -126,7 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     g_sub = p.add_subparsers(dest="gold_command", required=True)
     g = g_sub.add_parser("build", help="build gold and portraits for every batch published since the last build")
     g.add_argument("--full", action="store_true", help="rebuild everything instead of the touched subjects")
+    g.add_argument("--local", action="store_true",
+                   help="build in this process even when the build service runs (govlake gold serve)")
     g.set_defaults(func=_gold)
+    g_sub.add_parser("serve", help="the build service: keep a Spark session warm and run the builds "
+                     "`govlake gold build` sends it (make up starts it)").set_defaults(func=_gold)
+    g_sub.add_parser("ping", help="is the build service up, and current? (exit 0; 3: not running; 4: stale)"
+                     ).set_defaults(func=_gold)
 
     p = sub.add_parser("oneid", help="OneID linking")
     o_sub = p.add_subparsers(dest="oneid_command", required=True)

@@ -159,6 +159,11 @@ def _comments(lakehouse: str) -> dict:
     return table_comments(catalogue.load(Path(lakehouse)))
 
 
+def forget_comments() -> None:
+    """For a long-lived process (govlake/buildservice.py): the catalogue may have changed."""
+    _comments.cache_clear()
+
+
 def annotate(df: DataFrame, location: str) -> DataFrame:
     """Column comments from the catalogue as schema metadata, so a new table is born documented
     (one commit, instead of one ALTER per column)."""

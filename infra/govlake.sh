@@ -68,6 +68,9 @@ start_all() {
     "$PROJECT_BIN/govlake" ingest run all
     touch "$GOVLAKE_INSTANCE/.sample-ingested"
   fi
+  # The gold build service keeps a Spark session warm for the govlake_gold DAG's builds
+  # (govlake/buildservice.py); started before the first build so that this build warms it.
+  infra/spark/gold-service.sh start
   # Base databases and portraits: builds whatever was published since the last build (nothing new:
   # a few seconds); afterwards the govlake_gold DAG does this whenever ingestion publishes.
   log "building the base databases and portraits (OneID, 一数一源, tags)"
@@ -82,6 +85,7 @@ start_all() {
 stop_all() {
   infra/airflow/airflow.sh stop || true
   infra/superset/superset.sh stop || true
+  infra/spark/gold-service.sh stop || true
   [ "$GOVLAKE_TRINO_MANAGED" = "True" ] && { infra/trino/trino.sh stop || true; }
 }
 
@@ -119,6 +123,7 @@ case "$cmd" in
   status)
     load_config
     infra/trino/trino.sh status || true
+    infra/spark/gold-service.sh status || true
     infra/airflow/airflow.sh status || true
     infra/superset/superset.sh status || true ;;
   unit)

@@ -24,6 +24,19 @@ def sh(*args: str, check: bool = True, timeout: int = 900, env: dict | None = No
     return proc
 
 
+def employment_delivery(settings, day, suffix: str, person_id: str, name: str, employer: str) -> None:
+    """A renshe.employment delivery of one registration (就业登记), dated `day`, waiting in landing."""
+    import datetime as dt
+    from govlake.province.writer import DeliveryWriter
+    folder = Path(settings.landing) / "renshe" / "employment" / f"{day:%Y%m%d}-{suffix}"
+    w = DeliveryWriter(folder, "employment", "jsonl", "utf-8", ["sfzh", "xm", "ygdwdm", "djlx", "djrq"])
+    w.write([person_id, name, employer, "就业登记", day.isoformat()])
+    w.close({"department": "renshe", "department_zh": "省人力资源和社会保障厅", "resource": "renshe.employment",
+             "resource_zh": "就业登记信息", "delivery_id": folder.name, "mode": "incremental",
+             "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
+             "header_style": "pinyin"})
+
+
 @pytest.fixture(scope="session")
 def settings():
     return resolve()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from govlake import ids, lake
-from tests.integration.conftest import ROOT, sh
+from tests.integration.conftest import ROOT, employment_delivery, sh
 
 pytestmark = pytest.mark.integration
 GOVLAKE = str(ROOT / ".govlake/venv/project/bin/govlake")
@@ -291,7 +291,6 @@ def test_an_employment_delivery_reaches_the_spouse_not_the_household(built, spar
     members' (their household tags read birth and death dates): only the person and the spouse are
     recomputed. The next test but one holds the result against a full build."""
     from govlake import catalogue
-    from govlake.province.writer import DeliveryWriter
     from jobs import gold, ingest
     _table(spark, settings, "gold", "dim_person").where("death_date IS NULL").createOrReplaceTempView("__alive")
     _table(spark, settings, "portrait", "person_tags").createOrReplaceTempView("__tags")
@@ -308,13 +307,7 @@ def test_an_employment_delivery_reaches_the_spouse_not_the_household(built, spar
     tags = _table(spark, settings, "portrait", "person_tags")
     at = {r.person_id: r._computed_at for r in tags.where(f"person_id IN ('{x.spouse_id}', '{x.mate}')").collect()}
     day = _as_of(spark, settings)
-    folder = Path(settings.landing) / "renshe" / "employment" / f"{day:%Y%m%d}-902"
-    w = DeliveryWriter(folder, "employment", "jsonl", "utf-8", ["sfzh", "xm", "ygdwdm", "djlx", "djrq"])
-    w.write([x.person_id, x.name, employer, "就业登记", day.isoformat()])
-    w.close({"department": "renshe", "department_zh": "省人力资源和社会保障厅", "resource": "renshe.employment",
-             "resource_zh": "就业登记信息", "delivery_id": folder.name, "mode": "incremental",
-             "data_date": day.isoformat(), "delivered_at": f"{day + dt.timedelta(days=1)}T08:00:00+08:00",
-             "header_style": "pinyin"})
+    employment_delivery(settings, day, "902", x.person_id, x.name, employer)
     cat = catalogue.load()
     ingest.run_in(spark, settings, cat, [cat.resource("renshe.employment")])
     result = gold.run(spark, settings, cat)
