@@ -100,6 +100,7 @@ GovLake 省级政务大数据平台 is up (profile $GOVLAKE_PROFILE, state in $G
                      govlake-portrait 画像查询, govlake-population 户籍人口概览; SQL Lab has saved example queries)
   Airflow           http://127.0.0.1:$GOVLAKE_AIRFLOW_PORT/   login admin / $(secret AIRFLOW_ADMIN_PASSWORD)
   Trino (SQL)       http://$GOVLAKE_TRINO_HOST:$GOVLAKE_TRINO_PORT/ui/   user govlake, catalog lake, schemas bronze silver gold portrait ops mart
+  常驻构建服务      warm Spark session for the govlake_gold DAG's builds ('govlake gold ping'; log gold-service.log)
   Logs              $GOVLAKE_LOGS
   Stop with 'make down'; 'make status' shows what runs.
 TXT
