@@ -39,7 +39,7 @@ from govlake.config import ROOT, Settings
 
 SOCKET_NAME = "gold-service.sock"
 CODE_DIRS = ("govlake", "jobs")
-NOT_RUNNING, STALE = 3, 4  # `govlake gold ping` exit codes besides 0 (up and current)
+NOT_RUNNING, STALE, BUSY = 3, 4, 5  # `govlake gold ping` exit codes besides 0 (up and current)
 
 
 def socket_path(s: Settings) -> Path:
@@ -116,16 +116,20 @@ def build(s: Settings, full: bool) -> int | None:
     return int(reply["rc"])
 
 
-def ping(s: Settings) -> int:
-    reply = request(s, "ping", timeout=10)
+def ping(s: Settings, timeout: float = 10) -> int:
+    """The service answers between builds only: one that does not answer in `timeout` is building."""
+    try:
+        reply = request(s, "ping", timeout=timeout)
+    except TimeoutError:
+        print(f"常驻构建服务正在构建（{timeout:.0f}s 内未应答，构建结束后才会应答）")
+        return BUSY
     if reply is None or "lost" in reply:
         print("常驻构建服务未运行")
         return NOT_RUNNING
     if "refused" in reply:
         print(f"常驻构建服务（pid {reply.get('pid')}）已过期：{reply['refused']}")
         return STALE
-    print(f"常驻构建服务运行中：pid {reply['pid']}，已完成 {reply['builds']} 次构建，"
-          f"{'正在构建' if reply.get('busy') else '空闲'}")
+    print(f"常驻构建服务运行中：pid {reply['pid']}，已完成 {reply['builds']} 次构建，空闲")
     return 0
 
 

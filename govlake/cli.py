@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(func=_gold)
     g_sub.add_parser("serve", help="the build service: keep a Spark session warm and run the builds "
                      "`govlake gold build` sends it (make up starts it)").set_defaults(func=_gold)
-    g_sub.add_parser("ping", help="is the build service up, and current? (exit 0; 3: not running; 4: stale)"
+    g_sub.add_parser("ping", help="is the build service up, and current? (exit 0; 3: not running; 4: stale; 5: building)"
                      ).set_defaults(func=_gold)
 
     p = sub.add_parser("oneid", help="OneID linking")

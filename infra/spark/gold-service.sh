@@ -14,6 +14,8 @@ case "${1:-}" in
   start)
     rc=0; ping || rc=$?
     if [ "$rc" = 0 ]; then log "gold-service already running (pid $(cat "$(pidfile gold-service)" 2>/dev/null || echo '?'))"; exit 0; fi
+    # 5: building now (it answers between builds only); never stop it mid-build
+    if [ "$rc" = 5 ]; then log "gold-service is running a build (pid $(cat "$(pidfile gold-service)" 2>/dev/null || echo '?'))"; exit 0; fi
     # 4: started before the code or the settings changed; 3 with a live pid: hung or half-started
     [ "$rc" = 4 ] && log "gold-service predates the current code or settings: restarting it"
     stop_service gold-service

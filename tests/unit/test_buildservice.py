@@ -42,3 +42,19 @@ def test_the_relay_sends_the_output_and_outlives_its_client():
     assert relay.lost
     assert log.getvalue().startswith("[govlake] 基础库构建\n") and log.getvalue().count("x" * 10000) == 50
     ours.close()
+
+
+def test_a_service_busy_building_is_reported_busy_not_dead(tmp_path):
+    """The service accepts the next connection only after a build: a ping meanwhile waits in the
+    backlog. It must say "building" (so `gold-service.sh start` leaves it alone), not fail."""
+    s = _settings(tmp_path)
+    path = buildservice.socket_path(s)
+    path.parent.mkdir(parents=True)
+    busy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    busy.bind(str(path))
+    busy.listen(4)  # never accepts, like a service in the middle of a build
+    try:
+        assert buildservice.ping(s, timeout=0.5) == buildservice.BUSY
+    finally:
+        busy.close()
+    assert buildservice.ping(s, timeout=0.5) == buildservice.NOT_RUNNING
