@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import signal
 import socket
@@ -33,6 +34,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 from govlake.config import ROOT, Settings
@@ -235,7 +237,11 @@ def serve(s: Settings) -> int:
     finally:
         srv.close()
         path.unlink(missing_ok=True)
-        with contextlib.suppress(Exception):  # `make down` signals the JVM too: it may be gone already
+        # `make down` signals the JVM too: it may be gone already, which py4j would log as a
+        # traceback and PySpark warn about in the service's log.
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            logging.disable(logging.ERROR)
             spark.stop()
     print(f"[govlake] 常驻构建服务已停止（共 {builds} 次构建）", flush=True)
     return 0
