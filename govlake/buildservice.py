@@ -242,6 +242,9 @@ def serve(s: Settings) -> int:
         with contextlib.suppress(Exception), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             logging.disable(logging.ERROR)
-            spark.stop()
+            try:
+                spark.stop()
+            finally:
+                logging.disable(logging.NOTSET)
     print(f"[govlake] 常驻构建服务已停止（共 {builds} 次构建）", flush=True)
     return 0
